@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages a group of make targets needs, only those
+# missing, without prompting.  Usage: scripts/deps.sh GROUP...
+#
+#   build     compilers, kernel headers, 32-bit multilib
+#   guest     qemu, busybox, cpio (booting test guests)
+#   source    linux-source-6.1 (kselftest harness, checkpatch, kernels)
+#   kernel    what building a kernel from source needs
+#   lint      sparse, coccinelle, clang, clang-tidy, cppcheck
+#   dist      dkms, Debian packaging, debootstrap
+set -euo pipefail
+
+pkgs_build="build-essential linux-headers-amd64 gcc-multilib pkg-config kmod"
+pkgs_guest="qemu-system-x86 busybox-static cpio zstd"
+pkgs_source="linux-source-6.1 xz-utils"
+pkgs_kernel="flex bison bc libelf-dev libssl-dev dwarves python3 rsync"
+pkgs_lint="sparse coccinelle clang clang-tidy cppcheck"
+pkgs_dist="dkms debhelper devscripts lintian debootstrap fakeroot man-db"
+
+want=()
+for group in "$@"; do
+	var="pkgs_$group"
+	[ -n "${!var+x}" ] || { echo "deps.sh: unknown group '$group'" >&2; exit 2; }
+	for p in ${!var}; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			want+=("$p")
+	done
+done
+[ ${#want[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${want[*]}" >&2
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists; an old list may lack the package.
+$SUDO apt-get update -qq >/dev/null || true
+$SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null

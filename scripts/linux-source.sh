@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Print the path of an extracted Debian linux-source-6.1 tree, extracting
+# it into the cache on first use.  Nothing from it is ever copied into the
+# repository: build steps use files from this tree in place.
+#
+#   scripts/linux-source.sh            whole tree
+#   scripts/linux-source.sh PATH...    only these paths (fast), same root
+set -euo pipefail
+
+cache=${PH_CACHE:-$HOME/.cache/prochandle}
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/deps.sh" source >&2
+
+tarball=$(ls /usr/src/linux-source-6.1*.tar.xz 2>/dev/null | sort -V | tail -n 1)
+[ -n "$tarball" ] || { echo "linux-source.sh: no linux-source tarball" >&2; exit 1; }
+ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+root=$cache/src/linux-source-$ver
+top=$(basename "$tarball" .tar.xz)
+mkdir -p "$root"
+
+# One extraction at a time (several make targets may ask at once).
+exec 9>"$root.lock"
+flock 9
+if [ $# -eq 0 ]; then
+	if [ ! -e "$root/.complete" ]; then
+		tar -C "$root" -xf "$tarball"
+		touch "$root/.complete"
+	fi
+else
+	for p in "$@"; do
+		[ -e "$root/$top/$p" ] || tar -C "$root" -xf "$tarball" "$top/$p"
+	done
+fi
+echo "$root/$top"
