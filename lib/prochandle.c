@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libprochandle: thin, stateless wrappers around the /dev/prochandle ioctls.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "prochandle.h"
+
+#define PH_API __attribute__((visibility("default")))
+
+/* ioctl() returning 0 or -errno; errno is restored. */
+static int ph_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int saved = errno, ret = 0;
+
+	if (ioctl(fd, cmd, arg) < 0)
+		ret = -errno;
+	errno = saved;
+	return ret;
+}
+
+PH_API int ph_open(unsigned int flags)
+{
+	int saved = errno, oflags = O_RDWR | O_CLOEXEC, fd;
+
+	if (flags & ~PH_OPEN_NONBLOCK)
+		return -EINVAL;
+	if (flags & PH_OPEN_NONBLOCK)
+		oflags |= O_NONBLOCK;
+	fd = open(PH_DEVICE_PATH, oflags);
+	if (fd < 0) {
+		fd = -errno;
+		/* A device node without a driver behind it. */
+		if (fd == -ENXIO || fd == -ENODEV)
+			fd = -ENOENT;
+	}
+	errno = saved;
+	return fd;
+}
+
+PH_API int ph_close(int fd)
+{
+	int saved = errno, ret = 0;
+
+	if (close(fd) < 0)
+		ret = -errno;
+	errno = saved;
+	return ret;
+}
+
+static int acquire(int fd, pid_t pid, __u32 flags, __u64 start, __u64 *handle)
+{
+	struct ph_acquire a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.pid = pid;
+	a.flags = flags;
+	a.start_time = start;
+	ret = ph_ioctl(fd, PH_IOC_ACQUIRE, &a);
+	if (!ret && handle)
+		*handle = a.handle;
+	return ret;
+}
+
+PH_API int ph_acquire(int fd, pid_t pid, __u64 *handle)
+{
+	return acquire(fd, pid, 0, 0, handle);
+}
+
+PH_API int ph_acquire_ns(int fd, pid_t pid, __u64 start_ns, __u64 *handle)
+{
+	return acquire(fd, pid, PH_ACQUIRE_STARTTIME, start_ns, handle);
+}
+
+PH_API int ph_acquire_ticks(int fd, pid_t pid, __u64 ticks, __u64 *handle)
+{
+	return acquire(fd, pid, PH_ACQUIRE_STARTTIME_TICKS, ticks, handle);
+}
+
+/*
+ * Field 22 of a /proc/PID/stat line.  Field 2 is "(comm)" and comm may hold
+ * any byte but NUL, ')' and spaces included, so start after the last ')':
+ * what follows is " S ppid ...", field 3 onwards.
+ */
+static int parse_start_ticks(const char *buf, __u64 *ticks)
+{
+	const char *p = strrchr(buf, ')');
+	unsigned long long v = 0;
+	int field = 2;
+
+	if (!p)
+		return -EIO;
+	p++;
+	while (field < 22) {
+		if (*p != ' ')
+			return -EIO;
+		while (*p == ' ')
+			p++;
+		field++;
+		if (field == 22)
+			break;
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (*p < '0' || *p > '9')
+		return -EIO;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (~0ULL - 9) / 10)
+			return -EIO;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	if (*p != ' ' && *p != '\n' && *p != '\0')
+		return -EIO;
+	*ticks = v;
+	return 0;
+}
+
+PH_API int ph_start_ticks(pid_t pid, __u64 *ticks)
+{
+	/* comm is at most 64 bytes with the kernel's escaping; 52 fields of
+	 * at most 20 digits follow: 2 KiB is plenty. */
+	char path[32] = "/proc/", buf[2048], digits[12];
+	int saved = errno, fd, i = 0, n, ret;
+	size_t len = 0;
+	ssize_t r;
+
+	if (pid <= 0)
+		return -EINVAL;
+	/* Async-signal-safe formatting of "/proc/PID/stat". */
+	for (n = pid; n; n /= 10)
+		digits[i++] = (char)('0' + n % 10);
+	len = strlen(path);
+	while (i)
+		path[len++] = digits[--i];
+	memcpy(path + len, "/stat", sizeof("/stat"));
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = errno == ENOENT ? -ESRCH : -errno;
+		errno = saved;
+		return ret;
+	}
+	len = 0;
+	for (;;) {
+		r = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == sizeof(buf) - 1)
+			break;
+	}
+	if (r < 0) {
+		/* The process went away between open and read. */
+		ret = errno == ESRCH ? -ESRCH : -errno;
+	} else {
+		buf[len] = '\0';
+		ret = len ? parse_start_ticks(buf, ticks) : -ESRCH;
+	}
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+PH_API int ph_acquire_pinned(int fd, pid_t pid, __u64 *handle)
+{
+	__u64 ticks;
+	int ret = ph_start_ticks(pid, &ticks);
+
+	if (ret)
+		return ret;
+	return ph_acquire_ticks(fd, pid, ticks, handle);
+}
+
+PH_API int ph_release(int fd, __u64 handle)
+{
+	return ph_ioctl(fd, PH_IOC_RELEASE, &handle);
+}
+
+PH_API int ph_signal(int fd, __u64 handle, int sig)
+{
+	struct ph_signal s;
+
+	memset(&s, 0, sizeof(s));
+	s.handle = handle;
+	s.sig = sig;
+	return ph_ioctl(fd, PH_IOC_SIGNAL, &s);
+}
+
+static int do_wait(int fd, __u64 handle, __u32 flags, __u64 timeout_ns,
+		   int *status)
+{
+	struct ph_wait w;
+	int ret;
+
+	memset(&w, 0, sizeof(w));
+	w.handle = handle;
+	w.flags = flags;
+	w.timeout_ns = timeout_ns;
+	ret = ph_ioctl(fd, PH_IOC_WAIT, &w);
+	if (!ret && status)
+		*status = w.status;
+	return ret;
+}
+
+PH_API int ph_wait(int fd, __u64 handle, int *status)
+{
+	return do_wait(fd, handle, 0, 0, status);
+}
+
+PH_API int ph_wait_nohang(int fd, __u64 handle, int *status)
+{
+	return do_wait(fd, handle, PH_WAIT_NOHANG, 0, status);
+}
+
+PH_API int ph_wait_timeout(int fd, __u64 handle, __u64 timeout_ns, int *status)
+{
+	return do_wait(fd, handle, PH_WAIT_TIMEOUT, timeout_ns, status);
+}
+
+PH_API int ph_info(int fd, __u64 handle, struct ph_info *info)
+{
+	struct ph_info i;
+	int ret;
+
+	memset(&i, 0, sizeof(i));
+	i.handle = handle;
+	ret = ph_ioctl(fd, PH_IOC_INFO, &i);
+	if (!ret)
+		*info = i;
+	return ret;
+}
+
+PH_API int ph_read_events(int fd, struct ph_event *events, unsigned int max)
+{
+	int saved = errno;
+	ssize_t r;
+
+	if (!max)
+		return -EINVAL;
+	if (max > INT_MAX / sizeof(*events))
+		max = INT_MAX / sizeof(*events);
+	r = read(fd, events, (size_t)max * sizeof(*events));
+	if (r < 0) {
+		r = -errno;
+		errno = saved;
+		return (int)r;
+	}
+	return (int)((size_t)r / sizeof(*events));
+}
+
+static const char *const ph_messages[] = {
+	[EPERM]		= "operation not permitted",
+	[ENOENT]	= "/dev/prochandle missing: module not loaded: run 'modprobe prochandle'",
+	[ESRCH]		= "no such process",
+	[EINTR]		= "interrupted by a signal",
+	[EBADF]		= "no such handle (unknown or released)",
+	[EAGAIN]	= "still running (nothing to report yet)",
+	[ENOMEM]	= "out of memory",
+	[EACCES]	= "permission denied opening /dev/prochandle",
+	[EFAULT]	= "bad address",
+	[EINVAL]	= "invalid argument",
+	[EMFILE]	= "handle table full (max_handles reached) or too many open files",
+	[ENOTTY]	= "not a prochandle device, or request unknown to this module version",
+	[E2BIG]		= "request too new for this module version",
+	[ETIMEDOUT]	= "timed out",
+};
+
+PH_API const char *ph_strerror(int err)
+{
+	static __thread char buf[96];
+
+	if (err < 0)
+		err = -err;
+	if ((size_t)err < sizeof(ph_messages) / sizeof(ph_messages[0]) &&
+	    ph_messages[err])
+		return ph_messages[err];
+	/* Both strerror_r flavours: GNU returns a pointer, XSI fills buf. */
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	return strerror_r(err, buf, sizeof(buf));
+#else
+	if (strerror_r(err, buf, sizeof(buf)))
+		return "unknown error";
+	return buf;
+#endif
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libprochandle: a small C library over /dev/prochandle.
+ *
+ * A handle pins one process: signals sent and waits done through it can
+ * never reach another process that later got the same pid.  Every open of
+ * the device is an independent handle table; a handle is a __u64 id inside
+ * that table.  See prochandle(4) for the device and libprochandle(3).
+ *
+ * Design
+ * ------
+ * The library is fd-based, like libbpf's low-level API (bpf_map_*(fd, ...))
+ * and the kernel's own pidfd calls, not object-based like liburing's
+ * struct io_uring: the device keeps all of the state, so the library keeps
+ * none.  ph_open() returns a plain file descriptor, which is what you hand
+ * to poll(2), epoll(7), select(2), dup(2), fork(2) or SCM_RIGHTS without
+ * any accessor, and every other call takes that fd.  With no user-space
+ * state, every call is thread-safe and async-signal-safe except
+ * ph_strerror() (thread-safe, not async-signal-safe).
+ *
+ * Return values follow liburing and libbpf: 0 (or a count) on success, a
+ * negative errno value on failure.  errno itself is left unchanged by a
+ * successful call and may be clobbered by a failing one; rely on the
+ * return value.  ph_strerror() turns such a value into a message in
+ * prochandle's terms.
+ *
+ * Blocking calls (ph_wait(), ph_read_events() on a blocking fd) are not
+ * restarted by the library: a signal delivered to the calling thread makes
+ * them return -EINTR, so a program can use signals to interrupt them.
+ *
+ * Link with -lprochandle (pkg-config --libs libprochandle).
+ */
+#ifndef PROCHANDLE_H
+#define PROCHANDLE_H
+
+#include <sys/types.h>
+#include <linux/types.h>
+#include <linux/prochandle.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PH_DEVICE_PATH	"/dev/" PH_DEVICE_NAME
+
+/* Flags for ph_open(). */
+#define PH_OPEN_NONBLOCK	(1U << 0)	/* O_NONBLOCK: ph_read_events() never blocks */
+
+/**
+ * ph_open() - open a new, empty handle table on /dev/prochandle.
+ * @flags: 0 or PH_OPEN_NONBLOCK.
+ *
+ * The fd is opened O_RDWR | O_CLOEXEC (plus O_NONBLOCK with
+ * PH_OPEN_NONBLOCK).  It is readable (EPOLLIN) while an exit event is
+ * queued, so it can go straight into poll/epoll.  Closing it (ph_close()
+ * or close(2) on its last reference) releases every handle in it.
+ *
+ * Return: the file descriptor (>= 0), or -ENOENT when the device does not
+ * exist (module not loaded), -EINVAL for an unknown flag, -EACCES, -EMFILE,
+ * -ENFILE, -ENOMEM as open(2) reports them.
+ */
+int ph_open(unsigned int flags);
+
+/**
+ * ph_close() - close a handle table opened with ph_open().
+ * @fd: the table.
+ *
+ * Exactly close(2): handles are released when the last reference to the
+ * open file goes away (another process may share it after fork()).
+ *
+ * Return: 0, or -EBADF.  (-EINTR/-EIO are reported, but the fd is closed
+ * regardless and must not be closed again.)
+ */
+int ph_close(int fd);
+
+/**
+ * ph_acquire() - create a handle for a process, by number.
+ * @fd: the table.
+ * @pid: a process id (thread-group leader) in the caller's pid namespace.
+ * @handle: receives the new handle id (never 0) on success.
+ *
+ * The number is looked up once, now; from then on the handle names that
+ * process only.  If the number may already have been reused since you
+ * learnt it, use ph_acquire_pinned() instead.
+ *
+ * Return: 0, or -EINVAL (pid <= 0, or pid names a thread that is not a
+ * thread-group leader), -ESRCH (no such process), -EPERM (you could not
+ * send it signal 0), -EMFILE (the table holds max_handles handles),
+ * -ENOMEM, -EBADF/-ENOTTY (@fd is not an open prochandle device).
+ * A zombie (exited, not reaped) can be acquired; it is reported EXITED.
+ */
+int ph_acquire(int fd, pid_t pid, __u64 *handle);
+
+/**
+ * ph_acquire_ns() - create a handle only if the process started at @start_ns.
+ * @fd: the table.
+ * @pid: the process id.
+ * @start_ns: expected start time in ns of CLOCK_BOOTTIME (the caller's time
+ *            namespace), as ph_info() reports it in ph_info.start_time.
+ * @handle: receives the new handle id.
+ *
+ * Use this to re-acquire, in another table or another process, exactly the
+ * process you saw through a handle earlier.
+ *
+ * Return: as ph_acquire(); -ESRCH also when the process now numbered @pid
+ * started at another time (the number was reused).
+ */
+int ph_acquire_ns(int fd, pid_t pid, __u64 start_ns, __u64 *handle);
+
+/**
+ * ph_acquire_ticks() - create a handle only if the process started at @ticks.
+ * @fd: the table.
+ * @pid: the process id.
+ * @ticks: expected start time in clock ticks since boot, as field 22
+ *         (starttime) of /proc/PID/stat and ph_start_ticks() report it.
+ * @handle: receives the new handle id.
+ *
+ * Return: as ph_acquire_ns().
+ */
+int ph_acquire_ticks(int fd, pid_t pid, __u64 ticks, __u64 *handle);
+
+/**
+ * ph_acquire_pinned() - acquire a pid race-free: read its start time, then
+ *                       acquire pinned to it.
+ * @fd: the table.
+ * @pid: the process id.
+ * @handle: receives the new handle id.
+ *
+ * Reads the start time from /proc/PID/stat (ph_start_ticks()) and calls
+ * ph_acquire_ticks() with it, so a number that is reused between the two
+ * steps is refused with -ESRCH instead of naming the newcomer.  Use this
+ * whenever the pid comes from outside (a command line, a pid file).  The
+ * remaining window is the one in which you obtained @pid in the first
+ * place; close that too by reading the start time when you read the pid.
+ *
+ * Return: as ph_acquire_ticks(); -ESRCH also when /proc/PID/stat is gone.
+ */
+int ph_acquire_pinned(int fd, pid_t pid, __u64 *handle);
+
+/**
+ * ph_start_ticks() - read a process's start time from /proc/PID/stat.
+ * @pid: the process id (> 0).
+ * @ticks: receives field 22 (starttime), in clock ticks since boot.
+ *
+ * Parses robustly: the command name (field 2) may contain spaces and ')',
+ * so fields are counted from the last ')' in the line.
+ *
+ * Return: 0, -EINVAL (pid <= 0), -ESRCH (no such process), -EIO (the
+ * line could not be parsed), or another -errno from open/read.
+ */
+int ph_start_ticks(pid_t pid, __u64 *ticks);
+
+/**
+ * ph_release() - drop a handle.
+ * @fd: the table.
+ * @handle: the handle id.
+ *
+ * From the moment this returns, new calls naming @handle fail with -EBADF;
+ * calls already in flight on it (a thread blocked in ph_wait()) finish
+ * normally.  Its exit event, if still unread, is dropped.
+ *
+ * Return: 0, or -EBADF (unknown or already released handle; of several
+ * concurrent releases of one handle exactly one returns 0).
+ */
+int ph_release(int fd, __u64 handle);
+
+/**
+ * ph_signal() - send a signal to the process behind a handle.
+ * @fd: the table.
+ * @handle: the handle id.
+ * @sig: signal number; 0 only checks existence and permission.
+ *
+ * Permission is checked against the calling thread's credentials now, as
+ * kill(2) does.  The signal can never reach a process that reused the pid.
+ *
+ * Return: 0, or -EBADF (unknown or released handle), -ESRCH (the process
+ * has exited, whether or not it was waited for), -EINVAL (invalid signal
+ * number), -EPERM (not permitted).
+ */
+int ph_signal(int fd, __u64 handle, int sig);
+
+/**
+ * ph_wait() - wait for a process to exit and get its wait status.
+ * @fd: the table.
+ * @handle: the handle id.
+ * @status: receives the waitpid(2)-encoded status (WIFEXITED(),
+ *          WEXITSTATUS(), WIFSIGNALED(), WTERMSIG(), WCOREDUMP() apply);
+ *          may be NULL.
+ *
+ * Blocks until the whole thread group has exited.  Works for any process
+ * you acquired, child or not, and does not reap it (its parent still
+ * does).  Any number of threads may wait on one handle.  Afterwards the
+ * handle is DONE: it keeps the status, ph_signal() fails with -ESRCH and
+ * further waits return the same status at once.
+ *
+ * Return: 0, or -EBADF (unknown or released handle), -EINTR (a signal
+ * arrived; not restarted by the library).
+ */
+int ph_wait(int fd, __u64 handle, int *status);
+
+/**
+ * ph_wait_nohang() - get the wait status if the process has exited.
+ * @fd: the table.
+ * @handle: the handle id.
+ * @status: receives the status, as for ph_wait(); may be NULL.
+ *
+ * Return: 0 (exited; the handle is now DONE), -EAGAIN (still running),
+ * -EBADF.
+ */
+int ph_wait_nohang(int fd, __u64 handle, int *status);
+
+/**
+ * ph_wait_timeout() - wait for a process to exit, for at most @timeout_ns.
+ * @fd: the table.
+ * @handle: the handle id.
+ * @timeout_ns: relative timeout in nanoseconds.
+ * @status: receives the status, as for ph_wait(); may be NULL.
+ *
+ * Return: 0, -ETIMEDOUT (still running when the timeout passed), -EINTR,
+ * -EBADF.  On -EINTR the caller recomputes the remaining time itself.
+ */
+int ph_wait_timeout(int fd, __u64 handle, __u64 timeout_ns, int *status);
+
+/**
+ * ph_info() - describe a handle, without blocking.
+ * @fd: the table.
+ * @handle: the handle id.
+ * @info: filled in: pid (in the caller's pid namespace, 0 if not visible
+ *        there), state (PH_STATE_RUNNING, _EXITED or _DONE), status (the
+ *        wait status once not RUNNING, else 0), start_time (ns of
+ *        CLOCK_BOOTTIME).  info->handle is set to @handle.
+ *
+ * Return: 0, or -EBADF (unknown or released handle).
+ */
+int ph_info(int fd, __u64 handle, struct ph_info *info);
+
+/**
+ * ph_read_events() - read queued exit events.
+ * @fd: the table.
+ * @events: array to fill.
+ * @max: its length in records (>= 1).
+ *
+ * Every handle yields exactly one event, when its process's thread group
+ * has exited, in the order of exits.  Blocks while none is queued unless
+ * the fd is non-blocking (PH_OPEN_NONBLOCK, or O_NONBLOCK set later);
+ * poll for POLLIN/EPOLLIN to wait for several sources at once.
+ *
+ * Return: the number of records read (>= 1), or -EAGAIN (non-blocking
+ * and none queued), -EINTR, -EINVAL (@max is 0).
+ */
+int ph_read_events(int fd, struct ph_event *events, unsigned int max);
+
+/**
+ * ph_strerror() - describe an error returned by this library.
+ * @err: a negative errno value as returned (the sign is ignored).
+ *
+ * Messages speak prochandle's terms: -ESRCH is "no such process", -EBADF
+ * "no such handle", -ENOENT from ph_open() "module not loaded: run
+ * 'modprobe prochandle'", -EMFILE "handle table full".  Unknown values
+ * fall back to strerror(3).
+ *
+ * Return: a string that stays valid until the next ph_strerror() call in
+ * the same thread (static for all known values).
+ */
+const char *ph_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PROCHANDLE_H */
