@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Slab fault injection over every prochandle call that can allocate.
+ *
+ * For each operation below, and n = 1, 2, 3, ...: arm
+ * /proc/self/task/TID/fail-nth with n (the n-th failable allocation of
+ * this thread's next system call fails, nothing else does), make the call,
+ * disarm.  The loop ends when fail-nth is still armed after the call: the
+ * call made fewer than n allocations, so every one of them has been failed
+ * once.  For each n the call must either
+ *
+ *   - fail with ENOMEM, with the counters in /sys/class/misc/prochandle
+ *     (files, handles, task_refs) exactly as they were before the call and
+ *     no handle created (the table's handle count unchanged), or
+ *   - return its normal result (the failed allocation was one the kernel
+ *     retries or does without, e.g. kmemleak's or debugobjects' own
+ *     metadata),
+ *
+ * and once the operation's objects are torn down the counters must be back
+ * at their baseline.
+ *
+ * failslab is set up so that only this task is ever failed: task-filter
+ * on, probability 0 (no random failures anywhere), verbose 0 (an injected
+ * failure must not print a stack trace the log scan would take for a
+ * splat), and ignore-gfp-wait off (GFP_KERNEL allocations are failable;
+ * the default skips them).  The previous settings are restored on exit.
+ *
+ * Needs CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs and the
+ * module loaded; exits 4 (kselftest "skip") without them.  Output is TAP.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/prochandle.h>
+
+#define DEV		"/dev/" PH_DEVICE_NAME
+#define SYSDIR		"/sys/class/misc/" PH_DEVICE_NAME "/"
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+#define MAX_NTH		500
+#define KSFT_SKIP	4
+
+struct counters {
+	long files, handles, task_refs;
+};
+
+/* What one operation works on; set up afresh for every injection. */
+struct ctx {
+	int fd;			/* the table the operation uses */
+	int fd2;		/* a second table, for the cross-file cases */
+	__u64 h;		/* a handle in @fd, when the setup made one */
+	__u64 h2;		/* a handle in @fd2, when the setup made one */
+	__u64 made;		/* a handle the operation created, to release */
+	int opened;		/* an fd the operation opened, to close */
+};
+
+struct op {
+	const char *name;
+	int (*setup)(struct ctx *c);	/* 0 or -errno */
+	int (*call)(struct ctx *c);	/* the call under test: 0 or -errno */
+	int handles_delta;		/* table handle count after a success */
+};
+
+static pid_t runner;	/* a child that sleeps until killed */
+static pid_t zombie;	/* a child that exited and is never reaped */
+static int fail_nth_fd = -1;
+static int tests, failures;
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("# ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+}
+
+static int read_long(const char *path, long *v)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	*v = strtol(buf, NULL, 0);
+	return 0;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static void get_counters(struct counters *c)
+{
+	if (read_long(SYSDIR "files", &c->files) ||
+	    read_long(SYSDIR "handles", &c->handles) ||
+	    read_long(SYSDIR "task_refs", &c->task_refs)) {
+		printf("Bail out! cannot read the counters in " SYSDIR "\n");
+		exit(1);
+	}
+}
+
+static int same(const struct counters *a, const struct counters *b)
+{
+	return a->files == b->files && a->handles == b->handles &&
+	       a->task_refs == b->task_refs;
+}
+
+/*
+ * Freeing may be deferred (RCU, work): give the counters up to 3 s to
+ * come back to @want.
+ */
+static int settle(const struct counters *want, struct counters *got)
+{
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		get_counters(got);
+		if (same(want, got))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* ---- fault injection ---- */
+
+static const char *const fs_knobs[] = {
+	"task-filter", "probability", "interval", "times", "space",
+	"verbose", "ignore-gfp-wait", "cache-filter",
+};
+#define NKNOBS (sizeof(fs_knobs) / sizeof(fs_knobs[0]))
+static char fs_saved[NKNOBS][32];
+
+static void failslab_restore(void)
+{
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < NKNOBS; i++) {
+		if (!fs_saved[i][0])
+			continue;
+		snprintf(path, sizeof(path), FAILSLAB "%s", fs_knobs[i]);
+		write_str(path, fs_saved[i]);
+	}
+}
+
+static int failslab_setup(void)
+{
+	static const char *const want[NKNOBS] = {
+		"Y", "0", "1", "-1", "0", "0", "N", "N",
+	};
+	char path[128];
+	size_t i;
+	int err;
+
+	for (i = 0; i < NKNOBS; i++) {
+		snprintf(path, sizeof(path), FAILSLAB "%s", fs_knobs[i]);
+		if (read_str(path, fs_saved[i], sizeof(fs_saved[i])))
+			fs_saved[i][0] = 0;
+	}
+	atexit(failslab_restore);
+	for (i = 0; i < NKNOBS; i++) {
+		snprintf(path, sizeof(path), FAILSLAB "%s", fs_knobs[i]);
+		err = write_str(path, want[i]);
+		if (err) {
+			diag("cannot write %s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Arm: the n-th failable allocation of this thread's next call fails. */
+static void fail_nth_arm(unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	if (pwrite(fail_nth_fd, buf, len, 0) != len) {
+		printf("Bail out! fail-nth: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+/* Disarm; true if a failure was injected (the count reached 0). */
+static int fail_nth_disarm(void)
+{
+	char buf[16] = "";
+	ssize_t n;
+
+	/* Neither pread nor pwrite of fail-nth allocates through failslab. */
+	n = pread(fail_nth_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0 || pwrite(fail_nth_fd, "0", 1, 0) != 1) {
+		printf("Bail out! fail-nth: %s\n", strerror(errno));
+		exit(1);
+	}
+	buf[n] = 0;
+	return strtoul(buf, NULL, 10) == 0;
+}
+
+/* ---- the device ---- */
+
+static int ph_open(void)
+{
+	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int ph_acquire(int fd, pid_t pid, __u64 *h)
+{
+	struct ph_acquire a = { .pid = pid };
+
+	if (ioctl(fd, PH_IOC_ACQUIRE, &a))
+		return -errno;
+	*h = a.handle;
+	return 0;
+}
+
+static int ph_release(int fd, __u64 h)
+{
+	return ioctl(fd, PH_IOC_RELEASE, &h) ? -errno : 0;
+}
+
+static int ph_info(int fd, __u64 h, struct ph_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->handle = h;
+	return ioctl(fd, PH_IOC_INFO, i) ? -errno : 0;
+}
+
+/* ---- operations ---- */
+
+static int setup_fd(struct ctx *c)
+{
+	c->fd = ph_open();
+	return c->fd < 0 ? c->fd : 0;
+}
+
+static int setup_handle(struct ctx *c)
+{
+	int err = setup_fd(c);
+
+	return err ? err : ph_acquire(c->fd, runner, &c->h);
+}
+
+static int setup_zombie_handle(struct ctx *c)
+{
+	int err = setup_fd(c);
+
+	return err ? err : ph_acquire(c->fd, zombie, &c->h);
+}
+
+/* The runner already has a handle in another table. */
+static int setup_other_file(struct ctx *c)
+{
+	int err;
+
+	c->fd2 = ph_open();
+	if (c->fd2 < 0)
+		return c->fd2;
+	err = ph_acquire(c->fd2, runner, &c->h2);
+	return err ? err : setup_fd(c);
+}
+
+/* 63 ids used (one still live): the next id needs a new xarray level. */
+static int setup_xa_grow(struct ctx *c)
+{
+	__u64 h = 0;
+	int err, i;
+
+	err = setup_handle(c);
+	for (i = 0; !err && i < 62; i++) {
+		err = ph_acquire(c->fd, runner, &h);
+		if (!err)
+			err = ph_release(c->fd, h);
+	}
+	return err;
+}
+
+static int call_open(struct ctx *c)
+{
+	int fd = ph_open();
+
+	if (fd < 0)
+		return fd;
+	c->opened = fd;
+	return 0;
+}
+
+static int acquire_made(struct ctx *c, pid_t pid)
+{
+	return ph_acquire(c->fd, pid, &c->made);
+}
+
+static int call_acquire_runner(struct ctx *c)
+{
+	return acquire_made(c, runner);
+}
+
+static int call_acquire_zombie(struct ctx *c)
+{
+	return acquire_made(c, zombie);
+}
+
+static int call_acquire_self(struct ctx *c)
+{
+	return acquire_made(c, getpid());
+}
+
+static int call_release(struct ctx *c)
+{
+	int err = ph_release(c->fd, c->h);
+
+	if (!err)
+		c->h = 0;
+	return err;
+}
+
+static int call_signal(struct ctx *c, int sig)
+{
+	struct ph_signal s = { .handle = c->h, .sig = sig };
+
+	return ioctl(c->fd, PH_IOC_SIGNAL, &s) ? -errno : 0;
+}
+
+static int call_signal0(struct ctx *c)
+{
+	return call_signal(c, 0);
+}
+
+static int call_signal_winch(struct ctx *c)
+{
+	return call_signal(c, SIGWINCH);	/* ignored by the runner */
+}
+
+static int call_wait(struct ctx *c, __u32 flags, __u64 timeout_ns)
+{
+	struct ph_wait w = { .handle = c->h, .flags = flags,
+			     .timeout_ns = timeout_ns };
+
+	return ioctl(c->fd, PH_IOC_WAIT, &w) ? -errno : 0;
+}
+
+static int call_wait_nohang(struct ctx *c)
+{
+	return call_wait(c, PH_WAIT_NOHANG, 0);
+}
+
+static int call_wait_timeout(struct ctx *c)
+{
+	return call_wait(c, PH_WAIT_TIMEOUT, 1000000);
+}
+
+static int call_wait_zombie(struct ctx *c)
+{
+	return call_wait(c, 0, 0);
+}
+
+static int call_info(struct ctx *c)
+{
+	struct ph_info i;
+
+	return ph_info(c->fd, c->h, &i);
+}
+
+static int call_read(struct ctx *c)
+{
+	struct ph_event ev[4];
+	ssize_t n;
+
+	n = read(c->fd, ev, sizeof(ev));
+	return n < 0 ? -errno : 0;
+}
+
+static int call_poll(struct ctx *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) < 0 ? -errno : 0;
+}
+
+/* A zombie's handle, its event queued, and a non-blocking file. */
+static int setup_read(struct ctx *c)
+{
+	int err = setup_zombie_handle(c);
+
+	if (!err && fcntl(c->fd, F_SETFL, O_NONBLOCK))
+		err = -errno;
+	return err;
+}
+
+/* Every call that reaches the module. */
+static const struct op ops[] = {
+	{ "open",			NULL,			call_open,		0 },
+	{ "acquire-first",		setup_fd,		call_acquire_runner,	1 },
+	{ "acquire-second",		setup_handle,		call_acquire_runner,	1 },
+	{ "acquire-other-file",		setup_other_file,	call_acquire_runner,	1 },
+	{ "acquire-xa-grow",		setup_xa_grow,		call_acquire_runner,	1 },
+	{ "acquire-zombie",		setup_fd,		call_acquire_zombie,	1 },
+	{ "acquire-self",		setup_fd,		call_acquire_self,	1 },
+	{ "release",			setup_handle,		call_release,		-1 },
+	{ "signal-0",			setup_handle,		call_signal0,		0 },
+	{ "signal-winch",		setup_handle,		call_signal_winch,	0 },
+	{ "wait-nohang",		setup_handle,		call_wait_nohang,	0 },
+	{ "wait-timeout",		setup_handle,		call_wait_timeout,	0 },
+	{ "wait-zombie",		setup_zombie_handle,	call_wait_zombie,	0 },
+	{ "info",			setup_handle,		call_info,		0 },
+	{ "read",			setup_read,		call_read,		0 },
+	{ "poll",			setup_zombie_handle,	call_poll,		0 },
+};
+
+static void teardown(struct ctx *c)
+{
+	if (c->opened >= 0)
+		close(c->opened);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->fd2 >= 0)
+		close(c->fd2);
+}
+
+/* Number of handles in @fd's table, from its fdinfo; -1 if not listed. */
+static int table_handles(int fd)
+{
+	char path[64], line[256];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "handle", 6))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void run_op(const struct op *op)
+{
+	struct counters base, before, after;
+	int ref, r, n, injected, nomem = 0, recovered = 0, bad = 0;
+	int th_before, th_after;
+	struct ctx c;
+
+	/* The result without injection is the reference. */
+	get_counters(&base);
+	memset(&c, 0, sizeof(c));
+	c.fd = c.fd2 = c.opened = -1;
+	r = op->setup ? op->setup(&c) : 0;
+	if (r) {
+		printf("not ok %d - %s: setup failed: %s\n", ++tests, op->name,
+		       strerror(-r));
+		failures++;
+		teardown(&c);
+		return;
+	}
+	ref = op->call(&c);
+	teardown(&c);
+	if (!settle(&base, &after)) {
+		printf("not ok %d - %s: counters not at baseline after an uninjected call\n",
+		       ++tests, op->name);
+		failures++;
+		return;
+	}
+
+	for (n = 1; n <= MAX_NTH; n++) {
+		memset(&c, 0, sizeof(c));
+		c.fd = c.fd2 = c.opened = -1;
+		r = op->setup ? op->setup(&c) : 0;
+		if (r) {
+			diag("%s n=%d: setup failed: %s", op->name, n, strerror(-r));
+			bad++;
+			teardown(&c);
+			break;
+		}
+		get_counters(&before);
+		th_before = c.fd >= 0 ? table_handles(c.fd) : 0;
+
+		fail_nth_arm(n);
+		r = op->call(&c);
+		injected = fail_nth_disarm();
+
+		get_counters(&after);
+		th_after = c.fd >= 0 ? table_handles(c.fd) : 0;
+		if (injected && r == -ENOMEM) {
+			nomem++;
+			if (!same(&before, &after) && !settle(&before, &after)) {
+				diag("%s n=%d: ENOMEM but counters moved: files %ld->%ld handles %ld->%ld task_refs %ld->%ld",
+				     op->name, n, before.files, after.files,
+				     before.handles, after.handles,
+				     before.task_refs, after.task_refs);
+				bad++;
+			}
+			if (th_before != th_after) {
+				diag("%s n=%d: ENOMEM but the table went from %d to %d handles",
+				     op->name, n, th_before, th_after);
+				bad++;
+			}
+			/* A failed RELEASE leaves the handle usable. */
+			if (op->call == call_release) {
+				struct ph_info i;
+
+				r = ph_info(c.fd, c.h, &i);
+				if (r) {
+					diag("%s n=%d: handle unusable after ENOMEM: %s",
+					     op->name, n, strerror(-r));
+					bad++;
+				}
+			}
+		} else if (r == ref) {
+			if (injected)
+				recovered++;
+			if (!r && th_before >= 0 && th_after >= 0 &&
+			    th_after != th_before + op->handles_delta) {
+				diag("%s n=%d: success but the table went from %d to %d handles",
+				     op->name, n, th_before, th_after);
+				bad++;
+			}
+		} else {
+			diag("%s n=%d: got %s (injected: %s), want %s or ENOMEM",
+			     op->name, n, r ? strerror(-r) : "success",
+			     injected ? "yes" : "no", ref ? strerror(-ref) : "success");
+			bad++;
+		}
+		teardown(&c);
+		if (!settle(&base, &after)) {
+			diag("%s n=%d: counters not back at baseline: files %ld/%ld handles %ld/%ld task_refs %ld/%ld",
+			     op->name, n, after.files, base.files, after.handles,
+			     base.handles, after.task_refs, base.task_refs);
+			bad++;
+		}
+		if (!injected || bad)
+			break;
+	}
+	if (n > MAX_NTH) {
+		diag("%s: still injecting after %d allocations", op->name, MAX_NTH);
+		bad++;
+	}
+	tests++;
+	if (bad)
+		failures++;
+	printf("%s %d - %s: %d allocations failed in turn, %d ENOMEM, %d recovered\n",
+	       bad ? "not ok" : "ok", tests, op->name, n - 1, nomem, recovered);
+	fflush(stdout);
+}
+
+static pid_t spawn(int exit_now)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		printf("Bail out! fork: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (exit_now)
+			_exit(7);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+int main(void)
+{
+	char path[64];
+	siginfo_t si;
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n");
+	if (access(FAILSLAB "ignore-gfp-wait", W_OK)) {
+		printf("1..0 # SKIP no failslab in debugfs (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)\n");
+		return KSFT_SKIP;
+	}
+	if (access(DEV, R_OK | W_OK) || access(SYSDIR "handles", R_OK)) {
+		printf("1..0 # SKIP " DEV " or its counters missing (module not loaded?)\n");
+		return KSFT_SKIP;
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	fail_nth_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fail_nth_fd < 0) {
+		printf("1..0 # SKIP %s: %s\n", path, strerror(errno));
+		return KSFT_SKIP;
+	}
+	if (failslab_setup()) {
+		printf("Bail out! cannot configure failslab\n");
+		return 1;
+	}
+
+	runner = spawn(0);
+	zombie = spawn(1);
+	/* Wait for the exit without reaping: it stays a zombie. */
+	if (waitid(P_PID, zombie, &si, WEXITED | WNOWAIT)) {
+		printf("Bail out! waitid: %s\n", strerror(errno));
+		return 1;
+	}
+
+	printf("1..%zu\n", sizeof(ops) / sizeof(ops[0]));
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		run_op(&ops[i]);
+
+	kill(runner, SIGKILL);
+	waitpid(runner, NULL, 0);
+	waitpid(zombie, NULL, 0);
+	printf("# Totals: pass:%d fail:%d\n", tests - failures, failures);
+	return failures ? 1 : 0;
+}
