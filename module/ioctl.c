@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctls.  Dispatch is on the command's number: the size encoded in
+ * the command may be larger than the struct this module knows (the extra
+ * bytes must be zero: E2BIG) but not smaller than its first version
+ * (EINVAL).  Every flag bit and reserved word is checked before anything
+ * changes, so bad input changes nothing.
+ */
+#include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/time_namespace.h>
+#include <linux/uaccess.h>
+
+#include <linux/prochandle.h>
+#include "prochandle.h"
+
+#define PH_ACQUIRE_FLAGS	(PH_ACQUIRE_STARTTIME | PH_ACQUIRE_STARTTIME_TICKS)
+#define PH_WAIT_FLAGS		(PH_WAIT_NOHANG | PH_WAIT_TIMEOUT)
+
+/* Clock ticks as field 22 of /proc/PID/stat counts them. */
+static u64 ph_ns_to_ticks(u64 ns)
+{
+	BUILD_BUG_ON(NSEC_PER_SEC % USER_HZ);
+	return div_u64(ns, NSEC_PER_SEC / USER_HZ);
+}
+
+/*
+ * Check that @pid names a thread-group leader and that its start time, in
+ * the caller's time namespace, is the expected one.  *@start gets the raw
+ * CLOCK_BOOTTIME start time.
+ */
+static int ph_check_target(struct pid *pid, const struct ph_acquire *a,
+			   u64 *start)
+{
+	struct task_struct *task;
+	u64 seen;
+	int err = 0;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_PID);
+	if (!task)
+		err = -ESRCH;
+	else if (!pid_has_task(pid, PIDTYPE_TGID))
+		err = -EINVAL;
+	else
+		*start = task->start_boottime;
+	rcu_read_unlock();
+	if (err)
+		return err;
+
+	seen = timens_add_boottime_ns(*start);
+	if (a->flags & PH_ACQUIRE_STARTTIME_TICKS)
+		seen = ph_ns_to_ticks(seen);
+	if (a->flags && seen != a->start_time)
+		return -ESRCH;
+	return 0;
+}
+
+static long ph_ioc_acquire(struct ph_table *t, void *karg,
+			   void __user *uarg, size_t usize)
+{
+	struct ph_acquire *a = karg;
+	struct ph_handle *h;
+	struct pid *pid;
+	u64 start, id;
+	int err;
+
+	if (a->pid <= 0 || a->flags & ~PH_ACQUIRE_FLAGS ||
+	    a->flags == PH_ACQUIRE_FLAGS || a->reserved[0] || a->reserved[1])
+		return -EINVAL;
+
+	pid = find_get_pid(a->pid);
+	if (!pid)
+		return -ESRCH;
+	err = ph_check_target(pid, a, &start);
+	if (!err)	/* kill(pid, 0): the same permission rule and LSM hook */
+		err = kill_pid(pid, 0, 0);
+	if (err)
+		goto out;
+
+	h = ph_handle_new(t, pid, start);
+	if (IS_ERR(h)) {
+		err = PTR_ERR(h);
+		goto out;
+	}
+	err = ph_table_reserve(t, &id);
+	if (err)
+		goto free;
+	h->id = id;
+	a->handle = id;
+	if (copy_to_user(uarg, a, min(usize, sizeof(*a)))) {
+		ph_table_unreserve(t, id);
+		err = -EFAULT;
+		goto free;
+	}
+	/* Nothing can fail from here: link to the exit watch, then publish. */
+	ph_proc_link(rcu_dereference_protected(h->proc, true), h);
+	ph_table_publish(t, h);
+	goto out;
+free:
+	ph_handle_put(h);
+out:
+	put_pid(pid);
+	return err;
+}
+
+static long ph_ioc_release(struct ph_table *t, void *karg,
+			   void __user *uarg, size_t usize)
+{
+	return ph_handle_release(t, *(u64 *)karg);
+}
+
+static long ph_ioc_signal(struct ph_table *t, void *karg,
+			  void __user *uarg, size_t usize)
+{
+	struct ph_signal *s = karg;
+	struct ph_handle *h;
+	int status;
+	long err;
+
+	if (s->flags || s->reserved || !valid_signal(s->sig) || s->sig < 0)
+		return -EINVAL;
+	h = ph_handle_get(t, s->handle);
+	if (!h)
+		return -EBADF;
+	/*
+	 * An exited process is never signalled, whatever its number names
+	 * now; nor is one the caller cannot see (as kill(2) could not).
+	 */
+	if (ph_handle_state(h, &status) != PH_STATE_RUNNING ||
+	    !pid_nr_ns(h->pid, task_active_pid_ns(current)))
+		err = -ESRCH;
+	else	/* SEND_SIG_NOINFO: kill(2)'s checks, current's credentials */
+		err = kill_pid(h->pid, s->sig, 0);
+	ph_handle_put(h);
+	return err;
+}
+
+static long ph_ioc_wait(struct ph_table *t, void *karg,
+			void __user *uarg, size_t usize)
+{
+	struct ph_wait *w = karg;
+	struct ph_handle *h;
+	int status;
+	long err;
+
+	if (w->flags & ~PH_WAIT_FLAGS || w->flags == PH_WAIT_FLAGS ||
+	    w->reserved || (!(w->flags & PH_WAIT_TIMEOUT) && w->timeout_ns))
+		return -EINVAL;
+	h = ph_handle_get(t, w->handle);
+	if (!h)
+		return -EBADF;
+	err = ph_handle_wait(h, w->flags, w->timeout_ns, &status);
+	if (!err) {
+		w->status = status;
+		if (copy_to_user(uarg, w, min(usize, sizeof(*w))))
+			err = -EFAULT;
+		else
+			ph_handle_set_done(h, status);
+	}
+	ph_handle_put(h);
+	return err;
+}
+
+static long ph_ioc_info(struct ph_table *t, void *karg,
+			void __user *uarg, size_t usize)
+{
+	struct ph_info *i = karg;
+	struct ph_handle *h;
+
+	if (i->pad || i->reserved[0] || i->reserved[1])
+		return -EINVAL;
+	h = ph_handle_get(t, i->handle);
+	if (!h)
+		return -EBADF;
+	i->state = ph_handle_state(h, &i->status);
+	i->pid = pid_nr_ns(h->pid, task_active_pid_ns(current));
+	i->start_time = timens_add_boottime_ns(h->start_time);
+	ph_handle_put(h);
+	if (copy_to_user(uarg, i, min(usize, sizeof(*i))))
+		return -EFAULT;
+	return 0;
+}
+
+struct ph_ioc {
+	unsigned int cmd;	/* as published: direction, size of VER0 */
+	size_t ksize;		/* the struct this module knows */
+	long (*fn)(struct ph_table *t, void *karg, void __user *uarg,
+		   size_t usize);
+};
+
+static const struct ph_ioc ph_iocs[] = {
+	[_IOC_NR(PH_IOC_ACQUIRE)] = {
+		PH_IOC_ACQUIRE, sizeof(struct ph_acquire), ph_ioc_acquire },
+	[_IOC_NR(PH_IOC_RELEASE)] = {
+		PH_IOC_RELEASE, sizeof(__u64), ph_ioc_release },
+	[_IOC_NR(PH_IOC_SIGNAL)] = {
+		PH_IOC_SIGNAL, sizeof(struct ph_signal), ph_ioc_signal },
+	[_IOC_NR(PH_IOC_WAIT)] = {
+		PH_IOC_WAIT, sizeof(struct ph_wait), ph_ioc_wait },
+	[_IOC_NR(PH_IOC_INFO)] = {
+		PH_IOC_INFO, sizeof(struct ph_info), ph_ioc_info },
+};
+
+/* The largest struct any command takes, for the on-stack copy. */
+union ph_ioc_arg {
+	struct ph_acquire acquire;
+	__u64 handle;
+	struct ph_signal signal;
+	struct ph_wait wait;
+	struct ph_info info;
+};
+
+long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	size_t usize = _IOC_SIZE(cmd);
+	const struct ph_ioc *ioc;
+	union ph_ioc_arg karg;
+	unsigned int nr;
+	int err;
+
+	nr = _IOC_NR(cmd);
+	if (_IOC_TYPE(cmd) != PH_IOC_MAGIC || nr >= ARRAY_SIZE(ph_iocs) ||
+	    !ph_iocs[nr].fn)
+		return -ENOTTY;
+	ioc = &ph_iocs[nr];
+	if (_IOC_DIR(cmd) != _IOC_DIR(ioc->cmd))
+		return -ENOTTY;
+	if (usize < _IOC_SIZE(ioc->cmd))
+		return -EINVAL;
+
+	BUILD_BUG_ON(sizeof(struct ph_acquire) != PH_ACQUIRE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct ph_signal) != PH_SIGNAL_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct ph_wait) != PH_WAIT_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct ph_info) != PH_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(__u64) != PH_RELEASE_SIZE_VER0);
+	err = copy_struct_from_user(&karg, ioc->ksize, uarg, usize);
+	if (err)
+		return err;
+	return ioc->fn(file->private_data, &karg, uarg, usize);
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prochandle: refcounted process handles, /dev/prochandle.
+ *
+ * Module setup: the misc device, its read-only counters in sysfs
+ * (/sys/class/misc/prochandle/{files,handles,task_refs}) and the
+ * max_handles parameter.
+ */
+#include <linux/device.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+
+#include <linux/prochandle.h>
+#include "prochandle.h"
+
+unsigned int ph_max_handles = 65536;
+module_param_named(max_handles, ph_max_handles, uint, 0644);
+MODULE_PARM_DESC(max_handles, "Most handles one open file may hold (default 65536)");
+
+struct percpu_counter ph_nr_handles;	/* live handle objects */
+struct percpu_counter ph_nr_task_refs;	/* handles' process references */
+atomic_long_t ph_nr_files;		/* open tables */
+
+static ssize_t files_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ph_nr_files));
+}
+static DEVICE_ATTR_RO(files);
+
+static ssize_t handles_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", percpu_counter_sum(&ph_nr_handles));
+}
+static DEVICE_ATTR_RO(handles);
+
+static ssize_t task_refs_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", percpu_counter_sum(&ph_nr_task_refs));
+}
+static DEVICE_ATTR_RO(task_refs);
+
+static struct attribute *ph_attrs[] = {
+	&dev_attr_files.attr,
+	&dev_attr_handles.attr,
+	&dev_attr_task_refs.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(ph);
+
+static struct miscdevice ph_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = PH_DEVICE_NAME,
+	.fops = &ph_fops,
+	.mode = 0666,
+	.groups = ph_groups,
+};
+
+static int __init ph_init(void)
+{
+	int err;
+
+	err = percpu_counter_init(&ph_nr_handles, 0, GFP_KERNEL);
+	if (err)
+		return err;
+	err = percpu_counter_init(&ph_nr_task_refs, 0, GFP_KERNEL);
+	if (err)
+		goto err_handles;
+	err = ph_handle_init();
+	if (err)
+		goto err_task_refs;
+	err = ph_proc_init();
+	if (err)
+		goto err_handle;
+	err = misc_register(&ph_misc);
+	if (err)
+		goto err_proc;
+	return 0;
+
+err_proc:
+	ph_proc_exit();
+err_handle:
+	ph_handle_exit();
+err_task_refs:
+	percpu_counter_destroy(&ph_nr_task_refs);
+err_handles:
+	percpu_counter_destroy(&ph_nr_handles);
+	return err;
+}
+
+/* The module cannot be unloaded while a file is open (fops.owner). */
+static void __exit ph_exit(void)
+{
+	misc_deregister(&ph_misc);
+	ph_proc_exit();
+	ph_handle_exit();
+	percpu_counter_destroy(&ph_nr_task_refs);
+	percpu_counter_destroy(&ph_nr_handles);
+}
+
+module_init(ph_init);
+module_exit(ph_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Refcounted process handles: /dev/prochandle");
+MODULE_AUTHOR("The prochandle developers");
