@@ -81,18 +81,17 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 	if (err)
 		goto out;
 
+	err = ph_table_reserve(t, &id);	/* EMFILE before allocating */
+	if (err)
+		goto out;
 	h = ph_handle_new(t, pid, start);
 	if (IS_ERR(h)) {
 		err = PTR_ERR(h);
-		goto out;
+		goto unreserve;
 	}
-	err = ph_table_reserve(t, &id);
-	if (err)
-		goto free;
 	h->id = id;
 	a->handle = id;
 	if (copy_to_user(uarg, a, min(usize, sizeof(*a)))) {
-		ph_table_unreserve(t, id);
 		err = -EFAULT;
 		goto free;
 	}
@@ -102,6 +101,8 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 	goto out;
 free:
 	ph_handle_put(h);
+unreserve:
+	ph_table_unreserve(t, id);
 out:
 	put_pid(pid);
 	return err;
