@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make ci`: run every make target named on the command line (the
+# Makefile's CI_TARGETS), keep going after a failure, and add up their
+# results.
+#
+#   guest/ci.sh TARGET...
+#
+# A target's result is the last line of its output of the form
+# "NAME: N passed, N failed"; a target that prints no such line counts as
+# 1 passed when it succeeds and 1 failed when it fails (and so does one
+# whose exit status disagrees with a line saying nothing failed).  The last
+# line is the grand total, "N passed, N failed"; the exit status is non-zero
+# when anything failed.
+set -uo pipefail
+
+[ $# -ge 1 ] || { echo "usage: $0 TARGET..." >&2; exit 2; }
+top=$(cd "$(dirname "$0")/.." && pwd)
+make=${MAKE:-make}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+total_pass=0 total_fail=0
+summary=()
+
+for target in "$@"; do
+	echo "==== ci: make $target ($(date +%T))"
+	t0=$(date +%s)
+	"$make" --no-print-directory -C "$top" "$target" </dev/null 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(tr -d '\r' <"$log" |
+		grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' | tail -n 1 || true)
+	if [ -n "$line" ]; then
+		pass=$(sed -E 's/^[^:]*: ([0-9]+) passed.*/\1/' <<<"$line")
+		fail=$(sed -E 's/^[^:]*: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+		[ "$rc" = 0 ] || [ "$fail" -gt 0 ] || fail=1
+	elif [ "$rc" = 0 ]; then
+		pass=1 fail=0
+	else
+		pass=0 fail=1
+	fi
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	summary+=("$(printf '  %-6s %-24s %4d passed %4d failed  (exit %d, %ds)' \
+		"$([ "$fail" = 0 ] && echo ok || echo FAIL)" "$target" "$pass" "$fail" \
+		"$rc" "$(($(date +%s) - t0))")")
+done
+
+echo "==== ci: summary"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

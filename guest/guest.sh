@@ -1,0 +1,22 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Developer entry point: build what a guest needs (module, library, CLI,
+# tests) and boot one guest with it, running a command or a shell.
+#
+#   guest/guest.sh [RUN.SH OPTIONS] [--] [COMMAND...]
+#   guest/guest.sh -i                      interactive shell (make guest-shell)
+#
+# Without COMMAND the guest runs every staged test and prints their raw
+# output.  See guest/run.sh --help for the options; logs are kept in
+# build/guest/$KVER/dev.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+kernel='' module='' stage='' build=''
+vars=$("$here/prepare.sh")
+eval "$vars"
+if [ -s "$build/problems" ]; then
+	sed 's/^/guest: warning: /' "$build/problems" >&2
+fi
+exec "$here/run.sh" -k "$kernel" -m "$module" -s "$stage" -o "$build/dev" "$@"

@@ -1,0 +1,185 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one prochandle guest under QEMU, run a command in it, and judge the
+# run.
+#
+#   guest/run.sh [OPTIONS] [--] [COMMAND...]
+#
+#   -k, --kernel FILE     kernel image (default: Debian's for $KVER, fetched)
+#   -m, --module FILE     prochandle.ko, loaded by the guest's init
+#   -s, --stage DIR       directory tree packed into the initramfs (repeatable)
+#   -a, --append ARGS     extra kernel command line
+#   -p, --modparams ARGS  module parameters for insmod
+#       --mem SIZE        guest memory (default 512M, or $PH_GUEST_MEM)
+#   -t, --timeout SECS    hard limit for the whole guest (default 900)
+#   -o, --out DIR         keep console.log, result.txt, payload.txt here
+#   -i, --interactive     a shell on the console instead of COMMAND
+#       --show WHAT       live output: payload (default), progress, none
+#   PH_TEST_TIMEOUT, PH_SELFCHECK_TIMEOUT  passed on to guest/run-tests.sh
+#   COMMAND...            shell command line run by the guest's sh, as root,
+#                         in /tmp; default: every test under
+#                         /opt/prochandle/tests (guest/run-tests.sh)
+#
+# Exit status: 0 the command succeeded and the kernel stayed clean; 1 the
+# command failed (the kernel stayed clean); 3 the run itself failed: the
+# module did not load, the kernel reported a problem (the splat is
+# printed), or the guest did not finish in time.  QEMU's own exit status
+# means nothing and is ignored.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+kernel='' module='' append='' modparams='' out=''
+interactive=0 show=payload
+mem=${PH_GUEST_MEM:-512M}
+timeout=900
+stages=()
+
+usage() { sed -n '4,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k|--kernel) kernel=$2; shift 2 ;;
+	-m|--module) module=$2; shift 2 ;;
+	-s|--stage) stages+=("$2"); shift 2 ;;
+	-a|--append) append="$append $2"; shift 2 ;;
+	-p|--modparams) modparams=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	-t|--timeout) timeout=$2; shift 2 ;;
+	-o|--out) out=$2; shift 2 ;;
+	-i|--interactive) interactive=1; shift ;;
+	--show) show=$2; shift 2 ;;
+	-h|--help) usage 0 ;;
+	--) shift; break ;;
+	-*) echo "run.sh: unknown option $1" >&2; usage 2 >&2 ;;
+	*) break ;;
+	esac
+done
+case $show in payload|progress|none) ;; *) echo "run.sh: --show payload|progress|none" >&2; exit 2 ;; esac
+
+[ -n "$kernel" ] || kernel=$("$here/fetch-kernel.sh")
+[ -f "$kernel" ] || { echo "run.sh: no kernel image $kernel" >&2; exit 2; }
+[ -z "$module" ] || [ -f "$module" ] || { echo "run.sh: no module $module" >&2; exit 2; }
+command -v qemu-system-x86_64 >/dev/null ||
+	{ echo "run.sh: qemu-system-x86_64 missing (scripts/deps.sh guest)" >&2; exit 2; }
+
+if [ -z "$out" ]; then
+	out=$(mktemp -d "${TMPDIR:-/tmp}/ph-guest.XXXXXX")
+	trap 'rm -rf "$out"' EXIT
+fi
+mkdir -p "$out"
+console=$out/console.log result=$out/result.txt payload=$out/payload.txt
+rm -f "$console" "$result" "$payload"
+
+# What the guest's init reads: mode, payload, module parameters, scripts.
+cfg=$out/stage-config
+rm -rf "$cfg"
+mkdir -p "$cfg/etc/prochandle" "$cfg/usr/libexec/prochandle" "$cfg/opt/prochandle"
+if [ "$interactive" = 1 ]; then
+	echo shell >"$cfg/etc/prochandle/mode"
+else
+	echo payload >"$cfg/etc/prochandle/mode"
+fi
+if [ $# -gt 0 ]; then
+	printf '%s\n' "$*" >"$cfg/etc/prochandle/payload"
+else
+	echo /usr/libexec/prochandle/run-tests >"$cfg/etc/prochandle/payload"
+fi
+printf '%s\n' "$modparams" >"$cfg/etc/prochandle/modparams"
+# Settings the guest side reads from its environment.
+: >"$cfg/etc/prochandle/env"
+for var in PH_TEST_TIMEOUT PH_SELFCHECK_TIMEOUT; do
+	[ -z "${!var:-}" ] || printf 'export %s=%d\n' "$var" "${!var}" >>"$cfg/etc/prochandle/env"
+done
+install -m 755 "$here/run-tests.sh" "$cfg/usr/libexec/prochandle/run-tests"
+install -m 755 "$here/demo-guest.sh" "$cfg/usr/libexec/prochandle/demo"
+[ -z "$module" ] || install -m 644 "$module" "$cfg/opt/prochandle/prochandle.ko"
+
+"$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" ${stages[@]+"${stages[@]}"} "$cfg" >/dev/null
+
+accel=(-accel "tcg,thread=multi" -cpu max)
+cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
+if [ "${PH_ACCEL:-}" != tcg ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	accel=(-accel kvm -cpu host)
+else
+	# Emulated CPUs on a busy host can stall long enough to look like RCU
+	# stalls; real ones are still reported after a minute.
+	cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=60"
+fi
+cmdline="$cmdline$append"
+
+qemu=(qemu-system-x86_64 -nodefaults -no-reboot -monitor none
+	-machine q35 "${accel[@]}" -smp 2 -m "$mem"
+	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" -append "$cmdline")
+
+# follow WHAT T0: print the live part of the verdict port that WHAT asks for.
+follow() {
+	local on=0 line
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		PH-PAYLOAD-BEGIN*) on=1 ;;
+		PH-PAYLOAD-END*) on=0 ;;
+		PH-TEST-BEGIN\ *)
+			[ "$1" != progress ] ||
+				printf '  [%4ds] %s\n' "$(($(date +%s) - $2))" "${line#PH-TEST-BEGIN }"
+			[ "$1" != payload ] || [ "$on" = 0 ] || printf '%s\n' "$line" ;;
+		*) [ "$1" != payload ] || [ "$on" = 0 ] || printf '%s\n' "$line" ;;
+		esac
+	done
+}
+
+start=$(date +%s)
+if [ "$interactive" = 1 ]; then
+	echo "guest: booting; Ctrl-A X quits QEMU" >&2
+	"${qemu[@]}" -nographic -serial mon:stdio -serial "file:$result" || true
+	: >"$console"
+else
+	touch "$result"
+	timeout -k 5 "$timeout" "${qemu[@]}" -display none \
+		-serial "file:$console" -serial "file:$result" </dev/null &
+	qpid=$!
+	if [ "$show" != none ]; then
+		# Follow the verdict port live until QEMU is gone.
+		tail -n +1 -F --pid="$qpid" "$result" 2>/dev/null |
+			follow "$show" "$start" &
+		tpid=$!
+	fi
+	qrc=0
+	wait "$qpid" || qrc=$?
+	[ "$show" = none ] || wait "$tpid" || true
+fi
+elapsed=$(($(date +%s) - start))
+echo "$elapsed" >"$out/elapsed"
+
+tr -d '\r' <"$result" | sed -n '/^PH-PAYLOAD-BEGIN/,/^PH-PAYLOAD-END/{/^PH-PAYLOAD-/d;p}' >"$payload"
+
+status=0
+fail() { echo "guest: $*" >&2; status=3; }
+if ! grep -q '^PH-DONE' "$result"; then
+	if [ "${qrc:-0}" = 124 ] || [ "${qrc:-0}" = 137 ]; then
+		fail "no verdict: the guest was killed after the ${timeout}s limit"
+	else
+		fail "no verdict: the guest died before finishing"
+	fi
+fi
+if grep -q '^PH-INSMOD failed' "$result"; then
+	fail "insmod prochandle.ko failed"
+fi
+kernel_report=$(tr -d '\r' <"$result" |
+	sed -n '/^PH-KERNEL-BEGIN/,/^PH-KERNEL-END/{/^PH-KERNEL-/d;p}')
+if [ -n "$kernel_report" ]; then
+	fail "the guest kernel reported problems:"
+	printf '%s\n' "$kernel_report" | head -n 60 | sed 's/^/  | /' >&2
+fi
+if ! "$here/scan-log.sh" "$console" >&2; then
+	status=3
+fi
+if [ "$status" = 3 ] && ! grep -q '^PH-DONE' "$result"; then
+	echo "guest: last console lines ($console):" >&2
+	tail -n 25 "$console" | tr -d '\r' | sed 's/^/  | /' >&2
+fi
+if [ "$status" = 0 ]; then
+	rc=$(sed -n 's/^PH-PAYLOAD-END rc=\([0-9]*\).*/\1/p' "$result" | tr -d '\r')
+	[ "${rc:-1}" = 0 ] || { echo "guest: command exited ${rc:-?}" >&2; status=1; }
+fi
+exit "$status"

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The booted-kernel test loop (guest/): the module is only ever loaded into
+# a Debian kernel booted under QEMU, never into the build machine's own.
+#
+#   make check                 build everything, boot, run every test, report
+#   make demo                  boot a guest and show the prochandle CLI at work
+#   make guest-run CMD='...'   run a shell command in a guest (default: the
+#                              tests, raw output)
+#   make guest-shell           interactive shell in a guest (Ctrl-A X quits)
+#   make ci                    every target in CI_TARGETS, with a grand total
+
+.PHONY: check demo guest-run guest-shell ci
+
+check:
+	@guest/check.sh
+
+demo:
+	@guest/demo.sh
+
+guest-run:
+	@guest/guest.sh $(if $(CMD),-- "$$CMD")
+
+guest-shell:
+	@guest/guest.sh --interactive
+
+ci:
+	@guest/ci.sh $(CI_TARGETS)
