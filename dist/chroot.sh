@@ -9,6 +9,11 @@
 #                                           tmpfs /tmp; private mounts)
 #   dist/chroot.sh path SUITE               print the path (may not exist)
 #
+# With PH_CHROOT_OVERLAY=DIR, `run` works on an overlay of the chroot whose
+# writable layer is DIR/upper: the cached chroot stays pristine, and several
+# `run`s with the same DIR see each other's changes (a "clean machine" that
+# is thrown away with DIR).
+#
 # Chroots live in $PH_CACHE/chroot/SUITE (a pristine debootstrap --variant=
 # minbase).  Nothing requires the cache to exist: it is made on first use.
 # All mounts are made in a private mount namespace, so they vanish with the
@@ -33,6 +38,13 @@ root=$cache/chroot/$suite
 in_chroot() {
 	unshare --mount --propagation private /bin/bash -euc '
 		root=$1; shift
+		if [ -n "${PH_CHROOT_OVERLAY:-}" ]; then
+			ov=$PH_CHROOT_OVERLAY
+			mkdir -p "$ov/upper" "$ov/work" "$ov/merged"
+			mount -t overlay overlay \
+				-o "lowerdir=$root,upperdir=$ov/upper,workdir=$ov/work" "$ov/merged"
+			root=$ov/merged
+		fi
 		mount -t proc proc "$root/proc"
 		mount -t sysfs sys "$root/sys" 2>/dev/null || true
 		mount -t tmpfs -o mode=1777 tmp "$root/tmp"
@@ -61,9 +73,6 @@ create() {
 		nice debootstrap --variant=minbase --include=ca-certificates \
 			"$suite" "$root.tmp" "$mirror" >"$cache/chroot/$suite.log" 2>&1 ||
 			{ tail -n 20 "$cache/chroot/$suite.log" >&2; die "debootstrap $suite failed"; }
-		# Keep the image small and apt quiet.
-		printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
-			>"$root.tmp/etc/apt/apt.conf.d/90prochandle"
 		# Packages never start services in the chroot.
 		printf '#!/bin/sh\nexit 101\n' >"$root.tmp/usr/sbin/policy-rc.d"
 		chmod 755 "$root.tmp/usr/sbin/policy-rc.d"
@@ -71,6 +80,13 @@ create() {
 		mv "$root.tmp" "$root"
 		date -u +%FT%TZ >"$root/.complete"
 	fi
+	# No recommends (small images); and take over the host's view of
+	# Release file dates: a mirror snapshot older than the clock would
+	# otherwise be refused as expired, as it is not on the host.
+	{
+		printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n'
+		apt-config dump 2>/dev/null | grep -E '^Acquire::Check-(Valid-Until|Date) ' || true
+	} >"$root/etc/apt/apt.conf.d/90prochandle"
 	if [ $# -gt 0 ]; then
 		local stamp
 		stamp="$root/.pkgs-$(echo "$*" | tr ' ' '\n' | sort | md5sum | cut -c1-12)"
@@ -78,7 +94,9 @@ create() {
 		if [ ! -e "$stamp" ] || [ -n "$(find "$root/.complete" -mtime +0)" ]; then
 			echo "chroot.sh: $suite: installing $*" >&2
 			in_chroot apt-get update -qq >&2
-			in_chroot apt-get install -y -qq "$@" >"$stamp.log" 2>&1 ||
+			# INITRD=No: the kernel's hooks (initramfs-tools, dracut) skip
+			# the initramfs, which takes minutes and is never booted here.
+			in_chroot env INITRD=No apt-get install -y -qq "$@" >"$stamp.log" 2>&1 ||
 				{ tail -n 30 "$stamp.log" >&2; die "$suite: apt-get install $* failed"; }
 			touch "$stamp" "$root/.complete"
 		fi
@@ -87,10 +105,13 @@ create() {
 	echo "$root"
 }
 
-case $cmd in
-path)	echo "$root" ;;
-create)	create "$@" ;;
-run)	[ -e "$root/.complete" ] || die "no chroot $suite: run '$0 create $suite' first"
-	in_chroot "$@" ;;
-*)	die "unknown command $cmd" ;;
-esac
+main() {
+	case $cmd in
+	path)	echo "$root" ;;
+	create)	create "$@" ;;
+	run)	[ -e "$root/.complete" ] || die "no chroot $suite: run '$0 create $suite' first"
+		in_chroot "$@" ;;
+	*)	die "unknown command $cmd" ;;
+	esac
+}
+main "$@"; exit

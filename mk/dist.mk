@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Distribution: DKMS, Debian packages and the kernel matrix (dist/, debian/).
+#
+#   make check-dkms           dkms add/build/install against the bookworm
+#                             headers, then boot the DKMS-built module and
+#                             run the whole suite
+#   make deb                  the .debs in out/deb (lintian errors fail)
+#   make check-deb            install the .debs into a clean bookworm chroot:
+#                             DKMS builds the module there, the CLI runs
+#   make check-matrix         whole suite on Debian's 6.1, 6.12 and 7.2
+#                             kernels, each module built by its own gcc
+#   make check-matrix-build   only build the module for the three kernels
+#
+# Chroots and kernels are cached in $(PH_CACHE) (made on first use).
+# MATRIX_SUITES=trixie limits the matrix to some of bookworm trixie sid.
+
+DEB_OUT ?= $(CURDIR)/out/deb
+MATRIX_SUITES ?=
+
+.PHONY: check-dkms deb check-deb check-matrix check-matrix-build
+check-dkms:
+	@dist/check-dkms.sh
+
+deb:
+	@dist/deb.sh $(DEB_OUT)
+
+check-deb:
+	@dist/check-deb.sh $(DEB_OUT)
+
+check-matrix:
+	@dist/matrix.sh check $(MATRIX_SUITES)
+
+check-matrix-build:
+	@dist/matrix.sh build $(MATRIX_SUITES)
+
+# CI_TARGETS: added once each target is proven here.
