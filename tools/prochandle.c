@@ -105,21 +105,6 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static int parse_pid(const char *s, pid_t *pid)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v <= 0 || v > INT_MAX)
-		return -1;
-	*pid = (pid_t)v;
-	return 0;
-}
-
 /*
  * "1.5s", "200ms", "2m", "3" (seconds): a decimal number with an optional
  * unit ns, us, ms, s, m, h, d.  Exact integer arithmetic, no floats.
@@ -212,6 +197,16 @@ static int parse_number(const char *s, long min, long max, long *out)
 	if (errno || *end || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	long v;
+
+	if (parse_number(s, 1, INT_MAX, &v))
+		return -1;
+	*pid = (pid_t)v;
 	return 0;
 }
 
