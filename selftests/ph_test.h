@@ -412,7 +412,9 @@ static inline ssize_t ph_read_timeout(int fd, void *buf, size_t len, int ms)
 
 /*
  * A child that waits for one byte on a pipe and exits with it as its
- * status (0 on EOF).  Used wherever a running process is needed.
+ * status (0 on EOF, which comes only once every copy of the write end is
+ * closed: children forked later hold copies, so send a byte or kill it).
+ * Used wherever a running process is needed.
  */
 struct ph_kid {
 	pid_t pid;

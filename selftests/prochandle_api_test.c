@@ -469,10 +469,11 @@ TEST_F(ph, signal_invalid)
 	struct ph_signal s;
 	struct ph_kid k;
 	__u64 h;
-	int sig, p[2];
+	int sig, p[2], ready[2], wst;
 
 	/* a child with every signal blocked: valid numbers are accepted */
 	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, pipe(ready));
 	k.pid = fork();
 	ASSERT_LE(0, k.pid);
 	if (k.pid == 0) {
@@ -481,13 +482,18 @@ TEST_F(ph, signal_invalid)
 
 		close(p[1]);
 		syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, 8);
+		CHILD_EQ(1, write(ready[1], "r", 1));
 		while (read(p[0], &c, 1) < 0)
 			;
 		_exit(0);
 	}
 	ph_track(self, k.pid);
 	close(p[0]);
+	close(ready[1]);
 	k.ctl = p[1];
+	/* only once it has blocked them (a fatal signal before would stick) */
+	ASSERT_EQ(1, ph_read_timeout(ready[0], &sig, 1, 10000));
+	close(ready[0]);
 	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
 	EXPECT_EQ(-EINVAL, ph_signal(self->fd, h, -1));
 	EXPECT_EQ(-EINVAL, ph_signal(self->fd, h, 65));
@@ -513,6 +519,10 @@ TEST_F(ph, signal_invalid)
 	EXPECT_EQ(-EAGAIN, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, NULL));
 	EXPECT_EQ(0, ph_signal(self->fd, h, SIGKILL));
 	EXPECT_EQ(0, ph_wait(self->fd, h, 0, 0, &sig));
+	wst = ph_reap(k.pid);
+	EXPECT_EQ(wst, sig) {
+		TH_LOG("handle status %#x, waitpid status %#x", sig, wst);
+	}
 	EXPECT_TRUE(WIFSIGNALED(sig));
 	EXPECT_EQ(SIGKILL, WTERMSIG(sig));
 	ph_kid_close(&k);
@@ -1069,12 +1079,15 @@ TEST_F(ph, close_releases_everything)
 	__u64 ha[K], hb[K], h;
 	int fd, i, st;
 
+	/* children first: a child forked later would share the new file */
+	for (i = 0; i < K; i++) {
+		ASSERT_EQ(0, ph_spawn(&k[i]));
+		ph_track(self, k[i].pid);
+	}
 	fd = ph_open();
 	ASSERT_LE(0, fd);
 	EXPECT_COUNTERS(2, 0, 0);
 	for (i = 0; i < K; i++) {
-		ASSERT_EQ(0, ph_spawn(&k[i]));
-		ph_track(self, k[i].pid);
 		ASSERT_EQ(0, ph_acquire(fd, k[i].pid, &ha[i]));
 		ASSERT_EQ(0, ph_acquire(fd, k[i].pid, &hb[i]));
 	}
@@ -1090,10 +1103,10 @@ TEST_F(ph, close_releases_everything)
 	EXPECT_COUNTERS(2, 2 * K + 100, 2 * K + 100 - K / 4);
 	close(fd);
 	EXPECT_COUNTERS(1, 0, 0);
-	for (i = 0; i < K; i++) {
-		ph_kid_close(&k[i]);
+	for (i = K / 2; i < K; i++)
+		ph_kid_exit(&k[i], 0);
+	for (i = 0; i < K; i++)
 		ph_reap(k[i].pid);
-	}
 }
 
 /* A WAIT in flight keeps the file and its handle alive past close(). */
@@ -1104,14 +1117,15 @@ TEST_F(ph, close_with_wait_in_flight)
 	int fd;
 	__u64 h;
 
-	fd = ph_open();
-	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
+	fd = ph_open();
+	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ph_acquire(fd, k.pid, &h));
 	ASSERT_EQ(0, start_waiter(&w, fd, h));
 	ASSERT_EQ(0, close(fd));
-	/* the in-flight call still holds the handle and the process */
+	/* the in-flight call still holds the file, the handle, the process */
+	EXPECT_COUNTERS(2, 1, 1);
 	EXPECT_EQ(0, kill(k.pid, 0));
 	ph_kid_exit(&k, 12);
 	ASSERT_EQ(0, pthread_join(w.t, NULL));
