@@ -19,11 +19,12 @@
  * and once the operation's objects are torn down the counters must be back
  * at their baseline.
  *
- * failslab is set up so that only this task is ever failed: task-filter
- * on, probability 0 (no random failures anywhere), verbose 0 (an injected
- * failure must not print a stack trace the log scan would take for a
- * splat), and ignore-gfp-wait off (GFP_KERNEL allocations are failable;
- * the default skips them).  The previous settings are restored on exit.
+ * failslab (and fail_page_alloc, which fail-nth also counts) is set up so
+ * that only this task is ever failed: task-filter on, probability 0 (no
+ * random failures anywhere), verbose 0 (an injected failure must not print
+ * a stack trace the log scan would take for a splat), and, for failslab,
+ * ignore-gfp-wait off (GFP_KERNEL allocations are failable; the default
+ * skips them).  The previous settings are restored on exit.
  *
  * Needs CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs and the
  * module loaded; exits 4 (kselftest "skip") without them.  Output is TAP.
@@ -49,6 +50,7 @@
 #define DEV		"/dev/" PH_DEVICE_NAME
 #define SYSDIR		"/sys/class/misc/" PH_DEVICE_NAME "/"
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
+#define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc/"
 #define MAX_NTH		500
 #define KSFT_SKIP	4
 
@@ -173,46 +175,50 @@ static int settle(const struct counters *want, struct counters *got)
 
 /* ---- fault injection ---- */
 
-static const char *const fs_knobs[] = {
-	"task-filter", "probability", "interval", "times", "space",
-	"verbose", "ignore-gfp-wait", "cache-filter",
+/* Every failure point fail-nth can hit: quiet, and never random. */
+static const struct knob {
+	const char *path, *value;
+} knobs[] = {
+	{ FAILSLAB "task-filter",	"Y" },
+	{ FAILSLAB "probability",	"0" },
+	{ FAILSLAB "interval",		"1" },
+	{ FAILSLAB "times",		"-1" },
+	{ FAILSLAB "space",		"0" },
+	{ FAILSLAB "verbose",		"0" },
+	{ FAILSLAB "cache-filter",	"N" },
+	{ FAILSLAB "ignore-gfp-wait",	"N" },
+	{ FAIL_PAGE "task-filter",	"Y" },
+	{ FAIL_PAGE "probability",	"0" },
+	{ FAIL_PAGE "verbose",		"0" },
 };
-#define NKNOBS (sizeof(fs_knobs) / sizeof(fs_knobs[0]))
-static char fs_saved[NKNOBS][32];
+#define NKNOBS (sizeof(knobs) / sizeof(knobs[0]))
+static char saved[NKNOBS][32];
 
 static void failslab_restore(void)
 {
-	char path[128];
 	size_t i;
 
-	for (i = 0; i < NKNOBS; i++) {
-		if (!fs_saved[i][0])
-			continue;
-		snprintf(path, sizeof(path), FAILSLAB "%s", fs_knobs[i]);
-		write_str(path, fs_saved[i]);
-	}
+	for (i = 0; i < NKNOBS; i++)
+		if (saved[i][0])
+			write_str(knobs[i].path, saved[i]);
 }
 
 static int failslab_setup(void)
 {
-	static const char *const want[NKNOBS] = {
-		"Y", "0", "1", "-1", "0", "0", "N", "N",
-	};
-	char path[128];
 	size_t i;
 	int err;
 
-	for (i = 0; i < NKNOBS; i++) {
-		snprintf(path, sizeof(path), FAILSLAB "%s", fs_knobs[i]);
-		if (read_str(path, fs_saved[i], sizeof(fs_saved[i])))
-			fs_saved[i][0] = 0;
-	}
+	for (i = 0; i < NKNOBS; i++)
+		if (read_str(knobs[i].path, saved[i], sizeof(saved[i])))
+			saved[i][0] = 0;
 	atexit(failslab_restore);
 	for (i = 0; i < NKNOBS; i++) {
-		snprintf(path, sizeof(path), FAILSLAB "%s", fs_knobs[i]);
-		err = write_str(path, want[i]);
+		/* fail_page_alloc is optional (CONFIG_FAIL_PAGE_ALLOC). */
+		if (!saved[i][0] && !strncmp(knobs[i].path, FAIL_PAGE, strlen(FAIL_PAGE)))
+			continue;
+		err = write_str(knobs[i].path, knobs[i].value);
 		if (err) {
-			diag("cannot write %s: %s", path, strerror(-err));
+			diag("cannot write %s: %s", knobs[i].path, strerror(-err));
 			return err;
 		}
 	}
