@@ -14,7 +14,12 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
 t0=$(date +%s)
+# One guest run at a time per build tree (they share its outputs).
+mkdir -p "${PH_BUILD:-$top/build/guest}"
+exec 8>"${PH_BUILD:-$top/build/guest}/.lock"
+flock -n 8 || { echo "waiting for another guest run in this tree" >&2; flock 8; }
 
 echo "check: preparing kernel, module, library, tool and tests"
 kernel='' module='' stage='' build=''

@@ -13,6 +13,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+# One guest run at a time per build tree (they share its outputs).
+mkdir -p "${PH_BUILD:-$top/build/guest}"
+exec 8>"${PH_BUILD:-$top/build/guest}/.lock"
+flock -n 8 || { echo "waiting for another guest run in this tree" >&2; flock 8; }
 kernel='' module='' stage='' build=''
 vars=$("$here/prepare.sh")
 eval "$vars"

@@ -42,6 +42,7 @@ kernel=$("$here/fetch-kernel.sh" "$KVER") ||
 module=$("$here/build-module.sh" "$KDIR" "$build/module") ||
 	{ echo "prepare: the module does not build against $KDIR" >&2; exit 1; }
 stage=$build/stage
+[ "$tests" = 1 ] || stage=$build/stage-notests
 if [ "$tests" = 1 ]; then
 	"$here/stage.sh" "$stage" >>"$build/problems" || true
 	if [ "${PH_SELFCHECK:-1}" != 0 ] &&
