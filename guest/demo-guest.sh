@@ -27,6 +27,10 @@ wait_in_bg() {
 	case $line in *"waiting for"*) ;; *) echo "$line" ;; esac
 }
 
+if ! command -v prochandle >/dev/null || ! command -v demo-hold >/dev/null; then
+	echo "demo: the prochandle CLI or demo-hold is not installed in this guest" >&2
+	exit 1
+fi
 echo "prochandle demo: Linux $(uname -r), $(prochandle --version)"
 
 step "1. Look at a process that is not our child"
@@ -75,7 +79,7 @@ holder=$!
 exec 4>"$T/hold"        # opens once the holder has its handle
 show "kill $old; wait $old"
 kill "$old"
-wait "$old"
+wait "$old" 2>/dev/null     # (no "Terminated" job notice)
 echo "pid $old is gone (reaped); now we make the next process get $old again"
 echo 99 >/proc/sys/kernel/ns_last_pid
 sleep 1000 &
@@ -97,7 +101,7 @@ fi
 echo "(the prochandle command, given a number, acquires whoever has it now:)"
 show "prochandle kill -s TERM $new"
 prochandle kill -s TERM "$new"
-wait "$new"
+wait "$new" 2>/dev/null
 echo "(it ended with status $?: 128 + SIGTERM)"
 exit $status
 NS

@@ -4,7 +4,7 @@
 # Get everything a guest run needs: packages, Debian's kernel image, the
 # module built against its headers, and a stage with the library, the CLI
 # and (unless --no-tests) every area's tests plus the kernel's pidfd
-# selftests.  Prints shell assignments for the caller to eval:
+# selftests; guest/demo-hold.c goes to /usr/bin.  Prints shell assignments for the caller to eval:
 #
 #   eval "$(guest/prepare.sh [--no-tests])"   -> kernel= module= stage= build=
 #
@@ -51,6 +51,13 @@ if [ "$tests" = 1 ]; then
 	fi
 else
 	"$here/stage.sh" "$stage" --no-tests >>"$build/problems" || true
+fi
+# A small libprochandle program that keeps a handle across time (make demo).
+if [ -f "$top/lib/Makefile" ] && make -s -C "$top/lib" >/dev/null 2>&1; then
+	mkdir -p "$stage/usr/bin"
+	gcc -O2 -Wall -static -I"$top/lib" -I"$top/uapi" -o "$stage/usr/bin/demo-hold" \
+		"$here/demo-hold.c" "$top/lib/libprochandle.a" ||
+		echo "build: guest/demo-hold.c" >>"$build/problems"
 fi
 sed -i 's/^FAIL  //' "$build/problems"
 printf 'kernel=%q\nmodule=%q\nstage=%q\nbuild=%q\n' "$kernel" "$module" "$stage" "$build"
