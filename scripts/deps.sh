@@ -8,7 +8,7 @@
 #   guest     qemu, busybox, cpio (booting test guests)
 #   source    linux-source-6.1 (kselftest harness, checkpatch, kernels)
 #   kernel    what building a kernel from source needs
-#   lint      sparse, coccinelle, clang, clang-tidy, cppcheck
+#   lint      sparse, coccinelle, clang, clang-tidy, cppcheck, shellcheck
 #   dist      dkms, Debian packaging, debootstrap
 set -euo pipefail
 
@@ -16,7 +16,7 @@ pkgs_build="build-essential linux-headers-amd64 gcc-multilib pkg-config kmod"
 pkgs_guest="qemu-system-x86 busybox-static cpio zstd"
 pkgs_source="linux-source-6.1 xz-utils"
 pkgs_kernel="flex bison bc libelf-dev libssl-dev dwarves python3 rsync"
-pkgs_lint="sparse coccinelle clang clang-tidy cppcheck"
+pkgs_lint="sparse coccinelle clang clang-tidy cppcheck shellcheck"
 pkgs_dist="dkms dh-dkms debhelper devscripts lintian debootstrap fakeroot man-db xz-utils"
 
 want=()
