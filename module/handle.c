@@ -24,8 +24,9 @@
  *     erases the id, drops an unread event, then drops the table's
  *     reference.  From then on step 1 fails for every new call.
  *  3. A successful WAIT sets PH_HS_DONE (once) and drops the process
- *     reference.  Nothing that runs after DONE needs it: state and status
- *     are then read from the handle itself.
+ *     reference, once the exit has been fanned out (so the handle's event
+ *     is queued in exit order).  Nothing that runs after DONE needs it:
+ *     state and status are then read from the handle itself.
  *  4. The process reference is dropped exactly once, by whoever moves
  *     ph_handle.proc to NULL with xchg(): the DONE transition, or the last
  *     kref put.  A released handle therefore keeps it until its last call
@@ -159,8 +160,11 @@ void ph_handle_set_done(struct ph_handle *h, int status)
 	if (atomic_fetch_or(PH_HS_DONE, &h->state) & PH_HS_DONE)
 		return;
 	p = unrcu_pointer(xchg(&h->proc, RCU_INITIALIZER(NULL)));
-	if (p)
+	if (p) {
+		/* The event goes out with the others, in exit order. */
+		ph_proc_wait_fanned(p);
 		ph_handle_drop_proc(h, p);
+	}
 }
 
 /*
@@ -190,7 +194,8 @@ int ph_handle_wait(struct ph_handle *h, u32 flags, u64 timeout_ns,
 		if (ph_handle_state(h, status) != PH_STATE_RUNNING)
 			break;
 		if (signal_pending(current)) {
-			err = -EINTR;
+			/* EINTR if a handler ran, else restart (SIGSTOP...) */
+			err = -ERESTARTNOHAND;
 			break;
 		}
 		if (!(flags & PH_WAIT_TIMEOUT)) {

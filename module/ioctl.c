@@ -28,9 +28,9 @@ static u64 ph_ns_to_ticks(u64 ns)
 }
 
 /*
- * Check that @pid names a thread-group leader and that its start time, in
- * the caller's time namespace, is the expected one.  *@start gets the raw
- * CLOCK_BOOTTIME start time.
+ * Check that @pid names a thread-group leader the caller may signal and
+ * that its start time, in the caller's time namespace, is the expected
+ * one.  *@start gets the raw CLOCK_BOOTTIME start time.
  */
 static int ph_check_target(struct pid *pid, const struct ph_acquire *a,
 			   u64 *start)
@@ -48,7 +48,9 @@ static int ph_check_target(struct pid *pid, const struct ph_acquire *a,
 	else
 		*start = task->start_boottime;
 	rcu_read_unlock();
-	if (err)
+	if (!err)	/* kill(pid, 0): the same permission rule and LSM hook */
+		err = kill_pid(pid, 0, 0);
+	if (err)	/* before comparing: no start times for the unpermitted */
 		return err;
 
 	seen = timens_add_boottime_ns(*start);
@@ -76,8 +78,6 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 	if (!pid)
 		return -ESRCH;
 	err = ph_check_target(pid, a, &start);
-	if (!err)	/* kill(pid, 0): the same permission rule and LSM hook */
-		err = kill_pid(pid, 0, 0);
 	if (err)
 		goto out;
 

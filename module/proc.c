@@ -20,7 +20,9 @@
  *  - Each handle linked on ph_proc.handles is delivered exactly once, by
  *    the fan-out or by ph_proc_unlink(), and then leaves the list.
  *  - Once ph_proc.fanned is set (under ph_proc.lock) no handle is linked
- *    any more: new handles are delivered at once.
+ *    any more: new handles are delivered at once.  A recorded exit is
+ *    always fanned out: its recorder queued the watch while a handle held
+ *    it, so ph_proc_wait_fanned() returns.
  *  - The entry leaves the wait queue before the struct pid is put; a
  *    queued fan-out holds a reference to the watch.
  */
@@ -33,6 +35,7 @@
 #include "prochandle.h"
 
 static struct rhashtable ph_procs;
+static struct kmem_cache *ph_proc_cache;
 
 static const struct rhashtable_params ph_proc_params = {
 	.key_len = sizeof(struct pid *),
@@ -108,7 +111,7 @@ static struct ph_proc *ph_proc_create(struct pid *pid)
 {
 	struct ph_proc *p;
 
-	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	p = kmem_cache_zalloc(ph_proc_cache, GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
 	p->pid = get_pid(pid);
@@ -166,6 +169,11 @@ struct ph_proc *ph_proc_get(struct pid *pid)
 	return p;
 }
 
+static void ph_proc_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(ph_proc_cache, container_of(rcu, struct ph_proc, rcu));
+}
+
 void ph_proc_put(struct ph_proc *p)
 {
 	if (!refcount_dec_and_test(&p->ref))
@@ -175,7 +183,18 @@ void ph_proc_put(struct ph_proc *p)
 	remove_wait_queue(&p->pid->wait_pidfd, &p->wqe);
 	put_pid(p->pid);
 	mutex_destroy(&p->lock);
-	kfree_rcu(p, rcu);
+	call_rcu(&p->rcu, ph_proc_free_rcu);
+}
+
+/*
+ * Wait until the exit recorded in @p has been delivered to every handle
+ * linked to it, so that a handle leaving the watch after its process
+ * exited does not get its event ahead of earlier exits.
+ */
+void ph_proc_wait_fanned(struct ph_proc *p)
+{
+	/* Acquire: pairs with the release store in ph_fanout(). */
+	wait_var_event(&p->fanned, smp_load_acquire(&p->fanned));
 }
 
 /* Deliver @p's exit to @h, which leaves @p's list.  Under p->lock. */
@@ -224,15 +243,27 @@ static void ph_fanout(struct work_struct *work)
 			ph_proc_deliver(p, h);
 			cond_resched();
 		}
-		p->fanned = true;
+		/* Release: the deliveries above before the flag. */
+		smp_store_release(&p->fanned, true);
 		mutex_unlock(&p->lock);
+		/* Pairs with ph_proc_wait_fanned(). */
+		smp_mb();
+		wake_up_var(&p->fanned);
 		ph_proc_put(p);
 	}
 }
 
 int ph_proc_init(void)
 {
-	return rhashtable_init(&ph_procs, &ph_proc_params);
+	int err;
+
+	ph_proc_cache = KMEM_CACHE(ph_proc, SLAB_ACCOUNT);
+	if (!ph_proc_cache)
+		return -ENOMEM;
+	err = rhashtable_init(&ph_procs, &ph_proc_params);
+	if (err)
+		kmem_cache_destroy(ph_proc_cache);
+	return err;
 }
 
 /* Every file is closed: wait for queued fan-outs, then nothing is left. */
@@ -240,4 +271,6 @@ void ph_proc_exit(void)
 {
 	flush_work(&ph_fanout_work);
 	rhashtable_destroy(&ph_procs);
+	rcu_barrier();		/* ph_proc_free_rcu() */
+	kmem_cache_destroy(ph_proc_cache);
 }

@@ -91,6 +91,7 @@ void ph_proc_put(struct ph_proc *p);
 bool ph_proc_exited(struct ph_proc *p, int *status);
 void ph_proc_link(struct ph_proc *p, struct ph_handle *h);
 void ph_proc_unlink(struct ph_proc *p, struct ph_handle *h);
+void ph_proc_wait_fanned(struct ph_proc *p);
 
 /* handle.c */
 int ph_handle_init(void);

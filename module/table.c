@@ -70,14 +70,10 @@ void ph_events_remove(struct ph_table *t, struct ph_handle *h)
 	spin_unlock(&t->ev_lock);
 }
 
+/* Lockless: used in wait conditions; read() rechecks under the lock. */
 static bool ph_events_pending(struct ph_table *t)
 {
-	bool pending;
-
-	spin_lock(&t->ev_lock);
-	pending = !list_empty(&t->events);
-	spin_unlock(&t->ev_lock);
-	return pending;
+	return !list_empty_careful(&t->events);
 }
 
 /* Copy up to @n of the oldest events, leaving them queued. */
