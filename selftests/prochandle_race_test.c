@@ -150,7 +150,7 @@ TEST_F_TIMEOUT(ph, wait_blocked_release, 120)
  * a handler and report at the end); stale ids never name a new handle.
  */
 
-enum { SP_OTHERS = 3, SP_SPAMMERS = 2, SP_CHURNERS = 2, SP_ROUNDS = 1500,
+enum { SP_OTHERS = 3, SP_SPAMMERS = 3, SP_CHURNERS = 2, SP_ROUNDS = 1500,
        SP_STALE = 64 };
 
 struct spam {
@@ -161,25 +161,41 @@ struct spam {
 	volatile int stop;
 	int bad_sig, bad_churn;		/* unexpected results, the first seen */
 	long sent;
+	int bad_stale;			/* a released id answered */
 };
 
+struct spam_arg {
+	struct spam *s;
+	int idx;
+};
+
+/*
+ * Even spammers signal the current handle (0, or EBADF when it was just
+ * released); odd ones only ids whose RELEASE has returned, which must
+ * fail EBADF whatever has been acquired since (a reused id would not).
+ */
 static void *spammer(void *p)
 {
-	struct spam *s = p;
+	struct spam *s = ((struct spam_arg *)p)->s;
+	bool stale_only = ((struct spam_arg *)p)->idx & 1;
 	unsigned int seed = ph_gettid();
 
 	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
 		__u64 h;
 		int r;
 
-		if (rand_r(&seed) & 1)
+		if (!stale_only)
 			h = __atomic_load_n(&s->cur, __ATOMIC_SEQ_CST);
 		else
 			h = __atomic_load_n(&s->stale[rand_r(&seed) % SP_STALE],
-					    __ATOMIC_RELAXED);
+					    __ATOMIC_SEQ_CST);
 		if (!h)
 			continue;
 		r = ph_signal(s->fd, h, SIGUSR1);
+		if (stale_only && r != -EBADF)
+			__atomic_compare_exchange_n(&s->bad_stale, &(int){0}, r ? r : 1,
+						    false, __ATOMIC_SEQ_CST,
+						    __ATOMIC_SEQ_CST);
 		if (r && r != -EBADF)
 			__atomic_compare_exchange_n(&s->bad_sig, &(int){0}, r,
 						    false, __ATOMIC_SEQ_CST,
@@ -226,6 +242,7 @@ TEST_F_TIMEOUT(ph, signal_spam_churn, 120)
 {
 	struct spam s = { .fd = self->fd };
 	pthread_t sp[SP_SPAMMERS], ch[SP_CHURNERS];
+	struct spam_arg sa[SP_SPAMMERS];
 	int vctl, vrep, octl[SP_OTHERS], orep[SP_OTHERS], i, n, round;
 	char b;
 
@@ -240,8 +257,11 @@ TEST_F_TIMEOUT(ph, signal_spam_churn, 120)
 		ASSERT_EQ(1, ph_read_timeout(orep[i], &b, 1, 10000));
 	}
 	ASSERT_EQ(0, ph_acquire(self->fd, s.victim, &s.cur));
-	for (i = 0; i < SP_SPAMMERS; i++)
-		ASSERT_EQ(0, pthread_create(&sp[i], NULL, spammer, &s));
+	for (i = 0; i < SP_SPAMMERS; i++) {
+		sa[i].s = &s;
+		sa[i].idx = i;
+		ASSERT_EQ(0, pthread_create(&sp[i], NULL, spammer, &sa[i]));
+	}
 	for (i = 0; i < SP_CHURNERS; i++)
 		ASSERT_EQ(0, pthread_create(&ch[i], NULL, churner, &s));
 	for (round = 0; round < SP_ROUNDS; round++) {
@@ -251,7 +271,7 @@ TEST_F_TIMEOUT(ph, signal_spam_churn, 120)
 		__atomic_store_n(&s.cur, nw, __ATOMIC_SEQ_CST);
 		ASSERT_EQ(0, ph_release(self->fd, old));
 		__atomic_store_n(&s.stale[round % SP_STALE], old, __ATOMIC_RELAXED);
-		if (s.bad_sig || s.bad_churn)
+		if (s.bad_sig || s.bad_churn || s.bad_stale)
 			break;
 	}
 	__atomic_store_n(&s.stop, 1, __ATOMIC_SEQ_CST);
@@ -261,6 +281,9 @@ TEST_F_TIMEOUT(ph, signal_spam_churn, 120)
 		pthread_join(ch[i], NULL);
 	EXPECT_EQ(0, s.bad_sig);
 	EXPECT_EQ(0, s.bad_churn);
+	EXPECT_EQ(0, s.bad_stale) {
+		TH_LOG("a released id answered SIGNAL with %d", s.bad_stale);
+	}
 	EXPECT_LT(0, s.sent);
 	EXPECT_EQ(0, ph_release(self->fd, s.cur));
 	EXPECT_COUNTERS(1, 0, 0);
