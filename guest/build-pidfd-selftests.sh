@@ -18,7 +18,7 @@ cache=${PH_CACHE:-$HOME/.cache/prochandle}
 
 sel=tools/testing/selftests
 src=$("$top/scripts/linux-source.sh" "$sel/pidfd" "$sel/kselftest.h" \
-	"$sel/kselftest_harness.h" "$sel/lib.mk")
+	"$sel/kselftest_harness.h" "$sel/lib.mk" "$sel/clone3/clone3_selftests.h")
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 bin=$cache/selfcheck/pidfd-$ver
 
