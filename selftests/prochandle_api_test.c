@@ -184,11 +184,17 @@ TEST_F(ph, acquire_zombie)
 
 TEST_F(ph, acquire_emfile_max_handles)
 {
+	struct stat st;
 	__u64 h[9];
 	int fd2, i;
 
 	self->saved_max = ph_read_long(PH_MAX_HANDLES);
 	ASSERT_LT(0, self->saved_max);
+	/* writable by root only */
+	ASSERT_EQ(0, stat(PH_MAX_HANDLES, &st));
+	EXPECT_EQ(0, st.st_uid);
+	EXPECT_TRUE(st.st_mode & S_IWUSR);
+	EXPECT_EQ(0, st.st_mode & (S_IWGRP | S_IWOTH));
 	ASSERT_EQ(0, ph_write_long(PH_MAX_HANDLES, 8));
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &h[i]));
@@ -242,17 +248,22 @@ TEST_F(ph, acquire_enomem)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		char mif[64];
-		int got = 0, i;
+		int got = 0, i, f;
 		__u64 h;
 
 		for (n = 0; n < 7; n++) {
 			snprintf(path, sizeof(path), FAILSLAB "%s", knobs[n]);
 			CHILD_EQ(0, ph_write_str(path, vals[n]));
 		}
-		/* only this task's allocations fail */
+		/*
+		 * Only this task's allocations fail; the file is opened
+		 * before, as opening it then would fail too.
+		 */
 		snprintf(mif, sizeof(mif), "/proc/self/task/%d/make-it-fail",
 			 ph_gettid());
-		CHILD_EQ(0, ph_write_str(mif, "1"));
+		f = open(mif, O_WRONLY | O_CLOEXEC);
+		CHILD_CHECK(f >= 0);
+		CHILD_EQ(1, pwrite(f, "1", 1, 0));
 		for (i = 0; i < 16 && !got; i++) {
 			int r = ph_acquire(self->fd, getppid(), &h);
 
@@ -261,7 +272,8 @@ TEST_F(ph, acquire_enomem)
 			else if (r == 0)
 				ph_release(self->fd, h);
 		}
-		CHILD_EQ(0, ph_write_str(mif, "0"));
+		CHILD_EQ(1, pwrite(f, "0", 1, 0));
+		close(f);
 		CHILD_CHECK(got);
 		CHILD_EQ(0, ph_acquire(self->fd, getppid(), &h));
 		CHILD_EQ(0, ph_release(self->fd, h));
@@ -1313,6 +1325,42 @@ TEST_F(ph, events_read_basic)
 	EXPECT_EQ(EAGAIN, errno);
 	/* reading the event does not make the handle DONE */
 	EXPECT_EQ(PH_STATE_EXITED, ph_state(self->fd, h));
+}
+
+/* ==================================================================== */
+/* module: read-only counters, device mode, no unload while open         */
+
+TEST_F(ph, module_files)
+{
+	static const char *const ctr[] = { "files", "handles", "task_refs" };
+	struct stat st;
+	unsigned int i;
+
+	ASSERT_EQ(0, stat(PH_DEV, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0666, st.st_mode & 0777);
+	for (i = 0; i < 3; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), PH_SYSFS "%s", ctr[i]);
+		ASSERT_EQ(0, stat(path, &st));
+		EXPECT_EQ(0, st.st_mode & 0222) {
+			TH_LOG("%s is writable", path);
+		}
+		EXPECT_EQ(-EACCES, ph_write_str(path, "0"));
+	}
+	EXPECT_COUNTERS(1, 0, 0);
+}
+
+/* rmmod while a file is open is refused (last: a bug here ends the run). */
+TEST_F(ph, module_busy_while_open)
+{
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "prochandle", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY) {
+		TH_LOG("delete_module: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, access(PH_DEV, F_OK));
+	EXPECT_EQ(0, ph_acquire(self->fd, getpid(), NULL));
 }
 
 TEST_HARNESS_MAIN

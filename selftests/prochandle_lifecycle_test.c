@@ -277,6 +277,38 @@ TEST_F(ph, leader_exec_not_exited)
 	close(ctl[1]);
 }
 
+/* A stopped (and continued) process has not exited. */
+TEST_F(ph, stopped_is_running)
+{
+	struct waiter w;
+	struct ph_kid k;
+	siginfo_t si;
+	__u64 h;
+
+	ASSERT_EQ(0, ph_spawn(&k));
+	ph_track(self, k.pid);
+	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, start_waiter(&w, self->fd, h));
+	ASSERT_EQ(0, ph_signal(self->fd, h, SIGSTOP));
+	ASSERT_EQ(0, waitid(P_PID, k.pid, &si, WSTOPPED));
+	ASSERT_EQ(CLD_STOPPED, si.si_code);
+	expect_still_running(_metadata, self->fd, h, k.pid);
+	ASSERT_TRUE(ph_until(ph_in_ioctl(w.tid, self->fd, PH_IOC_WAIT), 5000));
+	EXPECT_EQ(1, __atomic_load_n(&w.ret, __ATOMIC_SEQ_CST));
+	ASSERT_EQ(0, ph_signal(self->fd, h, SIGCONT));
+	ASSERT_EQ(0, waitid(P_PID, k.pid, &si, WCONTINUED));
+	ASSERT_EQ(CLD_CONTINUED, si.si_code);
+	expect_still_running(_metadata, self->fd, h, k.pid);
+	ASSERT_TRUE(ph_until(ph_in_ioctl(w.tid, self->fd, PH_IOC_WAIT), 5000));
+	EXPECT_EQ(1, __atomic_load_n(&w.ret, __ATOMIC_SEQ_CST));
+	ph_kid_exit(&k, 3);
+	ASSERT_EQ(0, pthread_join(w.t, NULL));
+	EXPECT_EQ(0, w.ret);
+	EXPECT_TRUE(WIFEXITED(w.status));
+	EXPECT_EQ(3, WEXITSTATUS(w.status));
+	EXPECT_EQ(w.status, ph_reap(k.pid));
+}
+
 TEST_F(ph, status_after_parent_reaped)
 {
 	struct ph_info i;
