@@ -19,21 +19,49 @@
 /* Records copied to user space per locked pass; fits on the stack. */
 #define PH_READ_BATCH	16
 
+/*
+ * Ids only grow, so handles come and go in the newest block of
+ * XA_CHUNK_SIZE ids.  An anchor, a reserved entry at the block's first
+ * index (an id never handed out), keeps that block's xarray leaf alive
+ * while its handles are released, instead of freeing and allocating the
+ * leaf again at every acquire and release of a lone handle.  Each new
+ * block moves the anchor; anchors are not handles and do not count.
+ */
+static int ph_table_move_anchor(struct ph_table *t, unsigned long base)
+{
+	int err;
+
+	err = __xa_insert(&t->handles, base, NULL, GFP_KERNEL_ACCOUNT);
+	if (!err && base >= XA_CHUNK_SIZE)
+		__xa_cmpxchg(&t->handles, base - XA_CHUNK_SIZE, XA_ZERO_ENTRY,
+			     NULL, 0);
+	return err;
+}
+
 /* Reserve the next id (not yet visible to lookups). */
 int ph_table_reserve(struct ph_table *t, u64 *id)
 {
 	unsigned int max = READ_ONCE(ph_max_handles);
+	unsigned long next;
 	int err = -EMFILE;
 
 	xa_lock(&t->handles);
-	if (t->nr < max && t->last_id < ULONG_MAX) {
-		/* Claim id and count first: __xa_insert() may drop the lock. */
-		*id = ++t->last_id;
-		t->nr++;
-		err = __xa_insert(&t->handles, *id, NULL, GFP_KERNEL_ACCOUNT);
-		if (err)
-			t->nr--;
+	if (t->nr >= max || t->last_id >= ULONG_MAX - 1)
+		goto out;
+	/* Claim ids and count first: __xa_insert() may drop the lock. */
+	t->nr++;
+	next = ++t->last_id;
+	err = 0;
+	if (!(next % XA_CHUNK_SIZE)) {
+		err = ph_table_move_anchor(t, next);
+		next = ++t->last_id;
 	}
+	if (!err)
+		err = __xa_insert(&t->handles, next, NULL, GFP_KERNEL_ACCOUNT);
+	if (err)
+		t->nr--;
+	*id = next;
+out:
 	xa_unlock(&t->handles);
 	return err;
 }
