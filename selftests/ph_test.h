@@ -240,6 +240,32 @@ static inline uint64_t ph_now_ns(clockid_t clk)
 })
 
 /*
+ * Stress loop control: at least @min rounds, at most @max, and no new
+ * round once @ms have passed after the first @min (so slow debug kernels
+ * under emulation stay inside the time limits, fast ones do them all).
+ */
+struct ph_budget {
+	uint64_t deadline;
+	int min, max;
+};
+
+static inline struct ph_budget ph_budget(int min, int max, int ms)
+{
+	struct ph_budget b = {
+		.deadline = ph_now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000ull,
+		.min = min, .max = max,
+	};
+
+	return b;
+}
+
+static inline bool ph_budget_more(const struct ph_budget *b, int round)
+{
+	return round < b->max &&
+	       (round < b->min || ph_now_ns(CLOCK_MONOTONIC) < b->deadline);
+}
+
+/*
  * True when thread @tid of this process is asleep inside syscall @nr with
  * first argument @a0 (and, if @use_a1, second argument @a1), as
  * /proc/self/task/TID/syscall reports it ("running" while on a CPU).
