@@ -163,7 +163,7 @@ if ! grep -q '^PH-DONE' "$result"; then
 	fi
 fi
 if grep -q '^PH-INSMOD failed' "$result"; then
-	fail "insmod prochandle.ko failed"
+	fail "$(sed -n 's/^PH-INSMOD failed: */loading prochandle.ko failed: /p' "$result" | tr -d '\r')"
 fi
 kernel_report=$(tr -d '\r' <"$result" |
 	sed -n '/^PH-KERNEL-BEGIN/,/^PH-KERNEL-END/{/^PH-KERNEL-/d;p}')
@@ -171,10 +171,11 @@ if [ -n "$kernel_report" ]; then
 	fail "the guest kernel reported problems:"
 	printf '%s\n' "$kernel_report" | head -n 60 | sed 's/^/  | /' >&2
 fi
+splat=0
 if ! "$here/scan-log.sh" "$console" >&2; then
-	status=3
+	status=3 splat=1
 fi
-if [ "$status" = 3 ] && ! grep -q '^PH-DONE' "$result"; then
+if [ "$splat" = 0 ] && ! grep -q '^PH-DONE' "$result"; then
 	echo "guest: last console lines ($console):" >&2
 	tail -n 25 "$console" | tr -d '\r' | sed 's/^/  | /' >&2
 fi
