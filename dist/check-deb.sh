@@ -85,9 +85,11 @@ cat >"$ov/upper/var/tmp/use-lib.c" <<'EOC'
 #include <prochandle.h>
 int main(void) { puts(ph_strerror(0) ? "linked" : "linked"); return 0; }
 EOC
+# What a developer installs next to the -dev package: a compiler, pkg-config.
+inside apt-get install -y -qq gcc pkgconf >"$ov/dev.log" 2>&1 || true
 if inside sh -c 'cd /var/tmp && gcc -Wall -o use-lib use-lib.c \
 		$(pkg-config --cflags --libs libprochandle 2>/dev/null || echo -lprochandle) &&
-		./use-lib && ldd ./use-lib | grep -q libprochandle.so.1' >"$ov/dev.log" 2>&1; then
+		./use-lib && ldd ./use-lib | grep -q libprochandle.so.1' >>"$ov/dev.log" 2>&1; then
 	ok "libprochandle-dev: a program builds and runs against libprochandle.so.1"
 else
 	sed 's/^/  | /' "$ov/dev.log"; ko "building against libprochandle-dev"

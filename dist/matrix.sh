@@ -69,8 +69,8 @@ build_suite() {
 	csrc=/var/tmp/prochandle/src
 	rm -rf "$root$csrc" "$root/var/tmp/prochandle/out"
 	mkdir -p "$root$csrc/guest"
-	(cd "$top" && tar -cf - Kbuild module uapi --exclude='*.o' --exclude='.*.cmd' \
-		--exclude='*.ko' --exclude='*.mod*') | tar -C "$root$csrc" -xf -
+	(cd "$top" && tar -cf - --exclude='*.o' --exclude='.*.cmd' \
+		--exclude='*.ko' --exclude='*.mod*' Kbuild module uapi) | tar -C "$root$csrc" -xf -
 	cp "$top/guest/build-module.sh" "$root$csrc/guest/"
 	"$top/dist/chroot.sh" run "$suite" "$csrc/guest/build-module.sh" \
 		"/usr/src/linux-headers-$kver" /var/tmp/prochandle/out >/dev/null || return 1
