@@ -671,6 +671,19 @@ static inline void ph_track(FIXTURE_DATA(ph) *self, pid_t pid)
 
 FIXTURE_SETUP(ph)
 {
+	sigset_t none;
+	int sig;
+
+	/*
+	 * Whatever the runner left us (a shell ignores SIGINT and SIGQUIT in
+	 * background commands; SIGCHLD ignored would auto-reap): default
+	 * dispositions, nothing blocked, inherited by every child.
+	 */
+	for (sig = 1; sig < 32; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	self->fd = -1;
 	self->saved_max = -1;
 	if (access(PH_DEV, F_OK))

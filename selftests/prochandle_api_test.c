@@ -216,76 +216,59 @@ TEST_F(ph, acquire_emfile_max_handles)
 }
 
 /*
- * ENOMEM through fault injection (failslab, debug kernels only).  The
- * failing allocations are confined to one child with make-it-fail.
+ * ENOMEM through fault injection (failslab, debug kernels only): with
+ * probability 0 nothing fails at random; /proc/thread-self/fail-nth then
+ * fails the n-th failable slab allocation of this thread's next call.
  */
 #define FAILSLAB "/sys/kernel/debug/failslab/"
 TEST_F(ph, acquire_enomem)
 {
-	static const char *const knobs[] = { "probability", "interval", "times",
-		"verbose", "ignore-gfp-wait", "task-filter", "space" };
-	static const char *const vals[] = { "100", "1", "-1", "0", "N", "Y", "0" };
-	char saved[7][32], path[128];
-	unsigned int n;
-	pid_t pid;
-	int st;
+	static const char *const knobs[] = { "probability", "verbose",
+		"ignore-gfp-wait", "task-filter" };
+	static const char *const vals[] = { "0", "0", "N", "Y" };
+	char saved[4][32], path[128], buf[16];
+	int n, fnth, enomem = 0, ok = 0;
+	unsigned int k;
+	__u64 h;
 
-	if (access(FAILSLAB "probability", W_OK))
+	if (access(FAILSLAB "probability", W_OK) ||
+	    access("/proc/thread-self/fail-nth", W_OK))
 		SKIP(return, "no failslab fault injection in this kernel");
-	for (n = 0; n < 7; n++) {
-		ssize_t r;
-		int f;
-
-		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[n]);
-		f = open(path, O_RDONLY);
-		ASSERT_LE(0, f);
-		r = read(f, saved[n], sizeof(saved[n]) - 1);
-		close(f);
-		ASSERT_LT(0, r);
-		saved[n][r] = 0;
+	for (k = 0; k < 4; k++) {
+		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[k]);
+		ASSERT_LT(0, ph_slurp(saved[k], sizeof(saved[k]), "%s", path));
+		ASSERT_EQ(0, ph_write_str(path, vals[k]));
 	}
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		char mif[64];
-		int got = 0, i, f;
-		__u64 h;
+	fnth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fnth);
+	for (n = 1; n <= 8; n++) {
+		int len = snprintf(buf, sizeof(buf), "%d", n), r;
+		ssize_t got;
 
-		for (n = 0; n < 7; n++) {
-			snprintf(path, sizeof(path), FAILSLAB "%s", knobs[n]);
-			CHILD_EQ(0, ph_write_str(path, vals[n]));
+		ASSERT_EQ(len, pwrite(fnth, buf, len, 0));
+		r = ph_acquire(self->fd, getpid(), &h);
+		got = pread(fnth, buf, sizeof(buf) - 1, 0);
+		ASSERT_EQ(1, pwrite(fnth, "0", 1, 0));
+		ASSERT_LT(0, got);
+		buf[got] = 0;
+		if (r == 0) {
+			ok++;
+			EXPECT_EQ(0, ph_release(self->fd, h));
+		} else {
+			EXPECT_EQ(-ENOMEM, r);
+			/* an injected failure: nothing of the call is left */
+			EXPECT_EQ(0, atoi(buf));
+			enomem++;
 		}
-		/*
-		 * Only this task's allocations fail; the file is opened
-		 * before, as opening it then would fail too.
-		 */
-		snprintf(mif, sizeof(mif), "/proc/self/task/%d/make-it-fail",
-			 ph_gettid());
-		f = open(mif, O_WRONLY | O_CLOEXEC);
-		CHILD_CHECK(f >= 0);
-		CHILD_EQ(1, pwrite(f, "1", 1, 0));
-		for (i = 0; i < 16 && !got; i++) {
-			int r = ph_acquire(self->fd, getppid(), &h);
-
-			if (r == -ENOMEM)
-				got = 1;
-			else if (r == 0)
-				ph_release(self->fd, h);
-		}
-		CHILD_EQ(1, pwrite(f, "0", 1, 0));
-		close(f);
-		CHILD_CHECK(got);
-		CHILD_EQ(0, ph_acquire(self->fd, getppid(), &h));
-		CHILD_EQ(0, ph_release(self->fd, h));
-		_exit(0);
+		EXPECT_COUNTERS(1, 0, 0);
 	}
-	st = ph_reap(pid);
-	for (n = 0; n < 7; n++) {
-		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[n]);
-		EXPECT_EQ(0, ph_write_str(path, saved[n]));
+	close(fnth);
+	for (k = 0; k < 4; k++) {
+		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[k]);
+		EXPECT_EQ(0, ph_write_str(path, saved[k]));
 	}
-	EXPECT_EQ(0, st);
-	EXPECT_COUNTERS(1, 0, 0);
+	EXPECT_LT(0, enomem);
+	EXPECT_LT(0, ok);	/* past the last allocation it succeeds */
 }
 
 /* Invariant 5: ids are never 0 and never reused within a file. */
