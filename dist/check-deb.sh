@@ -85,7 +85,8 @@ cat >"$ov/upper/var/tmp/use-lib.c" <<'EOC'
 #include <prochandle.h>
 int main(void) { puts(ph_strerror(0) ? "linked" : "linked"); return 0; }
 EOC
-# What a developer installs next to the -dev package: a compiler, pkg-config.
+# What a developer installs next to the -dev package: a compiler (without
+# its recommended libc6-dev, which the -dev package must pull in) and pkgconf.
 inside apt-get install -y -qq gcc pkgconf >"$ov/dev.log" 2>&1 || true
 if inside sh -c 'cd /var/tmp && gcc -Wall -o use-lib use-lib.c \
 		$(pkg-config --cflags --libs libprochandle 2>/dev/null || echo -lprochandle) &&
