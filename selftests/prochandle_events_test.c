@@ -169,6 +169,89 @@ TEST_F_TIMEOUT(ph, thousand_exits, 150)
 	free(ev);
 }
 
+/* Several readers at once: every event goes to exactly one of them. */
+struct creader {
+	pthread_t t;
+	int fd, idx, n, err, want;
+	int *total;
+	struct ph_event ev[256];
+};
+
+static void *creader_fn(void *p)
+{
+	struct creader *r = p;
+	uint64_t dl = ph_now_ns(CLOCK_MONOTONIC) + 60 * 1000000000ull;
+
+	while (__atomic_load_n(r->total, __ATOMIC_SEQ_CST) < r->want &&
+	       ph_now_ns(CLOCK_MONOTONIC) < dl && r->n < 256) {
+		struct pollfd pf = { .fd = r->fd, .events = POLLIN };
+		int room = 256 - r->n, k = 1 + r->idx * 3;
+		ssize_t n;
+
+		if (poll(&pf, 1, 50) <= 0)
+			continue;
+		n = read(r->fd, r->ev + r->n, (k < room ? k : room) * sizeof(struct ph_event));
+		if (n < 0 && errno == EAGAIN)
+			continue;	/* another reader took it */
+		if (n <= 0 || n % sizeof(struct ph_event)) {
+			r->err = n < 0 ? errno : -1;
+			return NULL;
+		}
+		r->n += n / sizeof(struct ph_event);
+		__atomic_fetch_add(r->total, n / sizeof(struct ph_event), __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(ph, events_concurrent_readers, 90)
+{
+	enum { N = 200, R = 4 };
+	struct creader *r = calloc(R, sizeof(*r));
+	int go[2], i, j, total = 0, seen[N] = { 0 };
+	pid_t pid[N];
+	__u64 h[N];
+
+	ASSERT_TRUE(r != NULL);
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < N; i++) {
+		pid[i] = fork_exiter(i, go[0], go[1], go[1]);
+		ASSERT_LT(0, pid[i]);
+		ASSERT_EQ(0, ph_acquire(self->fd, pid[i], &h[i]));
+	}
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	for (i = 0; i < R; i++) {
+		r[i].fd = self->fd;
+		r[i].idx = i;
+		r[i].want = N;
+		r[i].total = &total;
+		ASSERT_EQ(0, pthread_create(&r[i].t, NULL, creader_fn, &r[i]));
+	}
+	ASSERT_EQ(0, write_n(go[1], N));
+	for (i = 0; i < R; i++) {
+		pthread_join(r[i].t, NULL);
+		EXPECT_EQ(0, r[i].err);
+		for (j = 0; j < r[i].n; j++) {
+			int k;
+
+			for (k = 0; k < N && h[k] != r[i].ev[j].handle; k++)
+				;
+			ASSERT_GT(N, k);
+			EXPECT_EQ(0, seen[k]++);
+			EXPECT_EQ(pid[k], r[i].ev[j].pid);
+		}
+	}
+	EXPECT_EQ(N, total);
+	for (i = 0; i < N; i++) {
+		int st = ph_reap(pid[i]);
+
+		EXPECT_EQ(1, seen[i]);
+		EXPECT_TRUE(WIFSIGNALED(st) || WIFEXITED(st));
+	}
+	close(go[0]);
+	close(go[1]);
+	free(r);
+}
+
 TEST_F(ph, events_released_before_exit_dropped)
 {
 	struct ph_event ev[2];
