@@ -151,44 +151,42 @@ kbuild() {
 	nice make -C "$KDIR" M="$d" W=1 "$@" modules >"$work/kbuild.log" 2>&1
 }
 
-step_w1() {
-	local out=$work/w1.out rc
-	kbuild -j"$jobs"
+# Build the module with make arguments $3...; the log lines matching ERE
+# $2 are the findings of step $1.
+kbuild_step() {
+	local name=$1 re=$2 out=$work/$1.out rc
+	shift 2
+	kbuild "$@"
 	rc=$?
-	grep -E 'warning:|error:|WARNING:|ERROR:' "$work/kbuild.log" |
-		sed "s|$work/kbuild/||g" >"$out"
+	grep -E "$re" "$work/kbuild.log" | sed "s|$work/kbuild/||g" >"$out"
 	if [ $rc -ne 0 ] && [ ! -s "$out" ]; then
 		sed 's/^/  /' "$work/kbuild.log"
-		echo "  the W=1 build failed"
+		echo "  the $name build failed"
 		return 1
 	fi
 	report "$out"
 }
 
+# Compiler and modpost warnings.
+step_w1() { kbuild_step w1 'warning:|error:|WARNING:|ERROR:' -j"$jobs"; }
+
 step_sparse() {
-	local out=$work/sparse.out rc
 	command -v sparse >/dev/null || { echo "  sparse is not installed"; return 1; }
-	# Same flags as the W=1 build, so only the checker runs again.
-	kbuild C=2
-	rc=$?
-	# sparse prints "file:line:col: warning|error: ..."
-	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "$work/kbuild.log" |
-		sed "s|$work/kbuild/||g" >"$out"
-	if [ $rc -ne 0 ] && [ ! -s "$out" ]; then
-		sed 's/^/  /' "$work/kbuild.log"
-		echo "  the sparse build failed"
-		return 1
-	fi
-	report "$out"
+	# Same flags as the W=1 build, so only the checker runs again.  sparse
+	# prints "file:line:col: warning|error: ...".
+	kbuild_step sparse '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' C=2
 }
 
 step_kernel-doc() {
-	local ls out=$work/kernel-doc.out files n
+	local ls out=$work/kernel-doc.out n
+	local -a files
 	ls=$(linux_source scripts/kernel-doc) || return 1
-	files=$(cd "$work/src" && ls uapi/linux/*.h module/*.[ch])
-	n=$(cd "$work/src" && cat $files | grep -c '^\s*/\*\*\s*$')
-	echo "  $n kernel-doc comment(s) in $(echo $files | wc -w) files"
-	(cd "$work/src" && perl "$ls/scripts/kernel-doc" -none $files) >"$out" 2>&1
+	cd "$work/src" || return 1
+	files=(uapi/linux/*.h module/*.[ch])
+	n=$(cat "${files[@]}" | grep -c '^\s*/\*\*\s*$')
+	echo "  $n kernel-doc comment(s) in ${#files[@]} files"
+	perl "$ls/scripts/kernel-doc" -none "${files[@]}" >"$out" 2>&1
+	cd - >/dev/null || return 1
 	report "$out"
 }
 
