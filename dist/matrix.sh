@@ -45,8 +45,10 @@ fi
 mkdir -p "$build"
 
 # The packages each chroot needs: that distribution's compiler (pulled in
-# by its headers), its headers and its kernel.
-chroot_pkgs=(make gcc libc6-dev kmod linux-headers-amd64 linux-image-amd64)
+# by its headers), its headers and, to boot it, its kernel (trixie's
+# headers pull it in anyway; sid's do not, which keeps a cold `build` fast).
+chroot_pkgs=(make gcc libc6-dev kmod linux-headers-amd64)
+[ "$mode" = build ] || chroot_pkgs+=(linux-image-amd64)
 
 # build_suite SUITE OUT: build prochandle.ko; sets ko, kernel, kver.
 build_suite() {
