@@ -36,4 +36,4 @@ fi
 mkdir -p "$dest"
 find "$bin" -maxdepth 1 -type f -perm -u+x -exec cp -p {} "$dest/" \;
 # Its default of 10000 fork-poll-exit rounds takes minutes under emulation.
-echo 2000 >"$dest/pidfd_poll_test.args"
+echo 1000 >"$dest/pidfd_poll_test.args"
