@@ -29,8 +29,12 @@ if [ $# -eq 0 ]; then
 		touch "$root/.complete"
 	fi
 else
+	# One pass over the archive for every missing path: each tar run
+	# decompresses the whole .xz.
+	missing=()
 	for p in "$@"; do
-		[ -e "$root/$top/$p" ] || tar -C "$root" -xf "$tarball" "$top/$p"
+		[ -e "$root/$top/$p" ] || missing+=("$top/$p")
 	done
+	[ ${#missing[@]} -eq 0 ] || tar -C "$root" -xf "$tarball" "${missing[@]}"
 fi
 echo "$root/$top"
