@@ -243,6 +243,20 @@ step_coccinelle() {
 	report "$out"
 }
 
+# Filter make -w output: name files relative to the top of tree $1 (the
+# Makefiles compile relative paths, and call each other).
+topnames() {
+	awk -v top="$1/" '
+	/: Entering directory / {
+		s = $0; sub(/.*: Entering directory ./, "", s); sub(/.$/, "", s)
+		if (index(s, top) == 1) s = substr(s, length(top) + 1)
+		dir[++n] = s; next
+	}
+	/: Leaving directory / { n--; next }
+	n > 0 && /^[^\/ :][^: ]*:[0-9]+:/ { print dir[n] "/" $0; next }
+	{ print }'
+}
+
 # User space with compiler $1, in its own copy of the tree.
 userspace_build() {
 	local cc=$1 d=$work/cc-$1 ksft log=$work/$1.log rc=0
@@ -254,11 +268,16 @@ userspace_build() {
 	local cflags="-O2 -g -Wall -Wextra -Werror"
 	: >"$log"
 	# Every Makefile appends its own flags to CFLAGS from the environment.
-	for t in "lib all tests" "tools all tests" "tests/faultinject all"; do
+	# tools/ would rebuild a lib/ that failed (-o: it is reported once).
+	for t in "lib all tests" \
+		 "tools all tests -o $d/lib/libprochandle.so -o $d/lib/libprochandle.a" \
+		 "tests/faultinject all"; do
 		set -- $t
 		[ -f "$d/$1/Makefile" ] || continue
-		echo "  make -C $1 CC=$cc ${*:2}"
-		CFLAGS=$cflags nice make -s -C "$d/$1" CC="$cc" "${@:2}" >>"$log" 2>&1 || rc=1
+		echo "  make -C $1 CC=$cc"
+		CFLAGS=$cflags nice make -w -s -C "$d/$1" CC="$cc" "${@:2}" 2>&1 |
+			topnames "$d" >>"$log"
+		[ "${PIPESTATUS[0]}" = 0 ] || rc=1
 	done
 	# The kselftest harness is code we use, not ours: -isystem makes it a
 	# system header, so -Wextra reports only our lines (the 6.1 harness
