@@ -4,8 +4,8 @@
  *
  *   pid_reuse_refused      SPEC §3 SIGNAL "whatever its pid now names",
  *                          ACQUIRE start-time rows (ns and ticks), inv. 7:
- *                          in a fresh pid namespace ns_last_pid makes the
- *                          reuse deterministic
+ *                          in a fresh pid namespace ns_last_pid (or clone3
+ *                          set_tid) makes the reuse deterministic
  *   pidns_translation      INFO/event/fdinfo pids in the reader's namespace,
  *                          0 when not visible; ACQUIRE ESRCH for a number
  *                          not visible in the caller's namespace
@@ -32,6 +32,33 @@ static unsigned long long boot_ticks(void)
 }
 
 /*
+ * fork() whose child gets the number @want in this pid namespace: write
+ * ns_last_pid (CONFIG_CHECKPOINT_RESTORE), else clone3() with set_tid.
+ * Like fork(): the child's pid to the parent, 0 in the child, -1 on error.
+ */
+struct ph_clone_args {
+	__u64 flags, pidfd, child_tid, parent_tid, exit_signal;
+	__u64 stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+static pid_t fork_as(pid_t want)
+{
+	struct ph_clone_args ca = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+	pid_t tid = want;
+	char buf[32];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%d", want - 1);
+	r = ph_write_str("/proc/sys/kernel/ns_last_pid", buf);
+	if (!r)
+		return fork();
+	if (r != -ENOENT)
+		return -1;
+	ca.set_tid = (uintptr_t)&tid;
+	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+/*
  * One round inside the namespace: A is acquired, killed through its
  * handle, waited and reaped; B is forked with A's number; the old handles
  * must refuse B and B must see nothing.
@@ -42,7 +69,7 @@ static void reuse_round(int fd, int round)
 	int actl[2], bctl[2], brep[2], st, st2, pend;
 	struct ph_info ia, ib;
 	__u64 ha1, ha2, hb, hb2;
-	char buf[32], c;
+	char c;
 	pid_t a, b;
 
 	CHILD_EQ(0, pipe(actl));
@@ -68,11 +95,9 @@ static void reuse_round(int fd, int round)
 	close(actl[1]);
 	/* B must start in a later clock tick than A, then take A's number */
 	CHILD_CHECK(ph_until(boot_ticks() > ticks_a + 1, 5000));
-	snprintf(buf, sizeof(buf), "%d", a - 1);
-	CHILD_EQ(0, ph_write_str("/proc/sys/kernel/ns_last_pid", buf));
 	CHILD_EQ(0, pipe(bctl));
 	CHILD_EQ(0, pipe(brep));
-	b = fork();
+	b = fork_as(a);
 	CHILD_CHECK(b >= 0);
 	if (b == 0) {
 		sigset_t s, p;
