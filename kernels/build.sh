@@ -20,9 +20,15 @@
 # tree; the source tree stays in $PH_CACHE/src).  The hash covers the
 # fragments, the compiler and BUILD_REV below, so a warm run never
 # rebuilds and a changed fragment never reuses a stale kernel.  An
-# interrupted build resumes incrementally in the same directory.
+# interrupted build resumes incrementally in the same directory.  A new
+# configuration of a variant starts from a copy of that variant's newest
+# build of the same source (complete or not), so Kbuild's per-option
+# dependency tracking rebuilds only what the changed options touch: a
+# fragment tweak costs minutes, not a cold build (PH_KERNEL_SEED=0: start
+# from scratch).
 #
-# Environment: PH_CACHE, JOBS (default: nproc), NICE (default 10).
+# Environment: PH_CACHE, JOBS (default: nproc), NICE (default 10),
+# PH_KERNEL_SEED.
 set -euo pipefail
 
 # Bump when the way a kernel is built changes (not its configuration).
@@ -59,7 +65,7 @@ fi
 src=$("$top/scripts/linux-source.sh")
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 out=$cache/kernels/$variant-$srcver-$hash
-mkdir -p "$out"
+mkdir -p "$cache/kernels"
 
 # One builder per variant; a second caller waits and then finds it done.
 exec 9>"$out.lock"
@@ -68,6 +74,23 @@ if [ -e "$out/.complete" ]; then
 	echo "$out"
 	exit 0
 fi
+
+# Seed a new configuration from the newest other build of this variant.
+if [ ! -e "$out" ] && [ "${PH_KERNEL_SEED:-1}" != 0 ]; then
+	seed=$(ls -dt "$cache/kernels/$variant-$srcver-"*/ 2>/dev/null | head -n 1)
+	seed=${seed%/}
+	if [ -n "$seed" ] && [ -e "$seed/.config" ]; then
+		exec 8>"$seed.lock"
+		if flock -n 8; then
+			echo "kernels: seeding $out from $seed" >&2
+			cp -a "$seed" "$out.tmp"
+			rm -f "$out.tmp/.complete" "$out.tmp/build-seconds"
+			mv "$out.tmp" "$out"
+		fi
+		exec 8>&-
+	fi
+fi
+mkdir -p "$out"
 
 log=$out/build.log
 echo "kernels: building '$variant' kernel in $out (log: $log)" >&2

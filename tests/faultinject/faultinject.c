@@ -79,6 +79,7 @@ static pid_t runner;	/* a child that sleeps until killed */
 static pid_t zombie;	/* a child that exited and is never reaped */
 static int fail_nth_fd = -1;
 static int tests, failures;
+static int verbose;	/* FAULTINJECT_VERBOSE=1: one line per injection */
 
 static void diag(const char *fmt, ...)
 {
@@ -435,14 +436,21 @@ static int call_poll(struct ctx *c)
 	return poll(&p, 1, 0) < 0 ? -errno : 0;
 }
 
-/* A zombie's handle, its event queued, and a non-blocking file. */
+/*
+ * A zombie's handle with its event queued (queuing may be deferred: wait
+ * for it), on a non-blocking file.
+ */
 static int setup_read(struct ctx *c)
 {
+	struct pollfd p = { .events = POLLIN };
 	int err = setup_zombie_handle(c);
 
-	if (!err && fcntl(c->fd, F_SETFL, O_NONBLOCK))
-		err = -errno;
-	return err;
+	if (err)
+		return err;
+	p.fd = c->fd;
+	if (poll(&p, 1, 5000) != 1)
+		return -ETIME;
+	return fcntl(c->fd, F_SETFL, O_NONBLOCK) ? -errno : 0;
 }
 
 /* Every call that reaches the module. */
@@ -462,7 +470,7 @@ static const struct op ops[] = {
 	{ "wait-zombie",		setup_zombie_handle,	call_wait_zombie,	0 },
 	{ "info",			setup_handle,		call_info,		0 },
 	{ "read",			setup_read,		call_read,		0 },
-	{ "poll",			setup_zombie_handle,	call_poll,		0 },
+	{ "poll",			setup_read,		call_poll,		0 },
 };
 
 static void teardown(struct ctx *c)
@@ -540,6 +548,10 @@ static void run_op(const struct op *op)
 
 		get_counters(&after);
 		th_after = c.fd >= 0 ? table_handles(c.fd) : 0;
+		if (verbose)
+			diag("%s n=%d: %s, %s", op->name, n,
+			     injected ? "injected" : "not injected",
+			     r ? strerror(-r) : "success");
 		if (injected && r == -ENOMEM) {
 			nomem++;
 			if (!same(&before, &after) && !settle(&before, &after)) {
@@ -597,8 +609,9 @@ static void run_op(const struct op *op)
 	tests++;
 	if (bad)
 		failures++;
-	printf("%s %d - %s: %d allocations failed in turn, %d ENOMEM, %d recovered\n",
-	       bad ? "not ok" : "ok", tests, op->name, n - 1, nomem, recovered);
+	printf("%s %d - %s (%s): %d allocations failed in turn, %d ENOMEM, %d recovered\n",
+	       bad ? "not ok" : "ok", tests, op->name, ref ? strerror(-ref) : "success",
+	       n - 1, nomem, recovered);
 	fflush(stdout);
 }
 
@@ -627,6 +640,7 @@ int main(void)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	verbose = getenv("FAULTINJECT_VERBOSE") != NULL;
 	printf("TAP version 13\n");
 	if (access(FAILSLAB "ignore-gfp-wait", W_OK)) {
 		printf("1..0 # SKIP no failslab in debugfs (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)\n");
