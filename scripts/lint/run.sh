@@ -275,7 +275,7 @@ userspace_build() {
 		set -- $t
 		[ -f "$d/$1/Makefile" ] || continue
 		echo "  make -C $1 CC=$cc"
-		CFLAGS=$cflags nice make -w -s -C "$d/$1" CC="$cc" "${@:2}" 2>&1 |
+		CFLAGS=$cflags nice make -k -w -s -C "$d/$1" CC="$cc" "${@:2}" 2>&1 |
 			topnames "$d" >>"$log"
 		[ "${PIPESTATUS[0]}" = 0 ] || rc=1
 	done
@@ -285,7 +285,7 @@ userspace_build() {
 	# EXPECT_*() expansions, clobbered by its setjmp()).
 	if [ -f "$d/selftests/Makefile" ]; then
 		echo "  make -C selftests CC=$cc (harness as -isystem)"
-		CFLAGS="$cflags -isystem $ksft" nice make -s -C "$d/selftests" \
+		CFLAGS="$cflags -isystem $ksft" nice make -k -s -C "$d/selftests" \
 			CC="$cc" KSFT_DIR="$ksft" >>"$log" 2>&1 || rc=1
 	fi
 	for f in "$d"/bench/*.c; do
@@ -346,6 +346,11 @@ for s in $steps; do
 	declare -F "step_$s" >/dev/null || { echo "lint: unknown step '$s' (steps: $all_steps)" >&2; exit 2; }
 done
 stage "$work/src"
+# Everything the steps use from linux-source, in one pass over the archive.
+linux_source scripts/checkpatch.pl scripts/spelling.txt \
+	scripts/const_structs.checkpatch scripts/kernel-doc scripts/coccinelle \
+	tools/testing/selftests/kselftest_harness.h \
+	tools/testing/selftests/kselftest.h >/dev/null || exit 1
 : >"$work/suppressed"
 pass=0 fail=0 failed=()
 t_all=$(date +%s)
