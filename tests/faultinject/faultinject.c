@@ -24,14 +24,19 @@
  * random failures anywhere), verbose 0 (an injected failure must not print
  * a stack trace the log scan would take for a splat), and, for failslab,
  * ignore-gfp-wait off (GFP_KERNEL allocations are failable; the default
- * skips them), cache-filter on with every slab cache marked failable but
- * kmemleak's and debugobjects' own (see mark_caches()).  The previous settings are restored on exit.
+ * skips them).  kmemleak and debugobjects allocate their own metadata
+ * (failable too, and recovered from) next to the allocations under test,
+ * not always the same number: the sweep therefore ends only when a whole
+ * call went by without reaching its n-th failure point, and an allocating
+ * call must have returned ENOMEM at least once.  (6.1's
+ * /sys/kernel/slab/NAME/failslab is read-only, so the debugging caches
+ * cannot be left out with cache-filter.)  The previous settings are
+ * restored on exit.
  *
  * Needs CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs and the
  * module loaded; exits 4 (kselftest "skip") without them.  Output is TAP.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -188,7 +193,7 @@ static const struct knob {
 	{ FAILSLAB "times",		"-1" },
 	{ FAILSLAB "space",		"0" },
 	{ FAILSLAB "verbose",		"0" },
-	{ FAILSLAB "cache-filter",	"N" },	/* Y once caches are marked */
+	{ FAILSLAB "cache-filter",	"N" },
 	{ FAILSLAB "ignore-gfp-wait",	"N" },
 	{ FAIL_PAGE "task-filter",	"Y" },
 	{ FAIL_PAGE "probability",	"0" },
@@ -197,60 +202,13 @@ static const struct knob {
 #define NKNOBS (sizeof(knobs) / sizeof(knobs[0]))
 static char saved[NKNOBS][32];
 
-/*
- * With cache-filter on, only caches marked in /sys/kernel/slab/NAME/failslab
- * can fail: mark every cache but the debugging tools' own (kmemleak's and
- * debugobjects' metadata, which they allocate, and sometimes not, around
- * the allocations under test).  Without them the n-th failable allocation
- * of a call is the same one every time, so the sweep misses none.
- */
-#define SLABDIR "/sys/kernel/slab/"
-static const char *const unmarked[] = {
-	"kmemleak_object", "kmemleak_scan_area", "debug_objects_cache",
-};
-static char marked[512][64];
-static int nmarked;
-
-static void mark_caches(void)
-{
-	char path[sizeof(SLABDIR) + 256 + 16], val[8];
-	struct dirent *d;
-	size_t i;
-	DIR *dir;
-
-	dir = opendir(SLABDIR);
-	if (!dir)
-		return;
-	while ((d = readdir(dir)) && nmarked < 512) {
-		if (d->d_name[0] == '.' || strlen(d->d_name) >= sizeof(marked[0]))
-			continue;
-		for (i = 0; i < sizeof(unmarked) / sizeof(unmarked[0]); i++)
-			if (!strcmp(d->d_name, unmarked[i]))
-				break;
-		if (i < sizeof(unmarked) / sizeof(unmarked[0]))
-			continue;
-		snprintf(path, sizeof(path), SLABDIR "%s/failslab", d->d_name);
-		if (read_str(path, val, sizeof(val)) || val[0] == '1')
-			continue;
-		if (!write_str(path, "1"))
-			strcpy(marked[nmarked++], d->d_name);
-	}
-	closedir(dir);
-}
-
 static void failslab_restore(void)
 {
-	char path[128];
 	size_t i;
-	int k;
 
 	for (i = 0; i < NKNOBS; i++)
 		if (saved[i][0])
 			write_str(knobs[i].path, saved[i]);
-	for (k = 0; k < nmarked; k++) {
-		snprintf(path, sizeof(path), SLABDIR "%.63s/failslab", marked[k]);
-		write_str(path, "0");
-	}
 }
 
 static int failslab_setup(void)
@@ -262,16 +220,11 @@ static int failslab_setup(void)
 		if (read_str(knobs[i].path, saved[i], sizeof(saved[i])))
 			saved[i][0] = 0;
 	atexit(failslab_restore);
-	mark_caches();
-	diag("failslab: %d slab caches marked failable%s", nmarked,
-	     nmarked ? "" : " (cannot mark: every cache stays failable)");
 	for (i = 0; i < NKNOBS; i++) {
 		/* fail_page_alloc is optional (CONFIG_FAIL_PAGE_ALLOC). */
 		if (!saved[i][0] && !strncmp(knobs[i].path, FAIL_PAGE, strlen(FAIL_PAGE)))
 			continue;
-		err = write_str(knobs[i].path,
-				!strcmp(knobs[i].path, FAILSLAB "cache-filter") && nmarked ?
-				"Y" : knobs[i].value);
+		err = write_str(knobs[i].path, knobs[i].value);
 		if (err) {
 			diag("cannot write %s: %s", knobs[i].path, strerror(-err));
 			return err;
