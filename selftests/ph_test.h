@@ -123,7 +123,8 @@ static inline int ph_info(int fd, __u64 h, struct ph_info *i)
 {
 	memset(i, 0xa5, sizeof(*i));
 	i->handle = h;
-	i->reserved[0] = i->reserved[1] = 0;
+	i->reserved[0] = 0;
+	i->reserved[1] = 0;
 	i->pad = 0;
 	return ph_ioctl(fd, PH_IOC_INFO, i);
 }
@@ -230,7 +231,8 @@ static inline uint64_t ph_now_ns(clockid_t clk)
 	uint64_t __dl = ph_now_ns(CLOCK_MONOTONIC) + (uint64_t)(ms) * 1000000ull; \
 	bool __ok;							\
 	for (;;) {							\
-		if ((__ok = (cond)))					\
+		__ok = (cond);						\
+		if (__ok)						\
 			break;						\
 		if (ph_now_ns(CLOCK_MONOTONIC) > __dl)			\
 			break;						\
@@ -481,6 +483,7 @@ static int ph_sig_report = -1;
 
 static inline void ph_count_handler(int sig)
 {
+	(void)sig;
 	ph_sig_count++;
 	if (ph_sig_report >= 0 && write(ph_sig_report, "s", 1) != 1)
 		_exit(99);
@@ -613,6 +616,7 @@ static void *volatile ph_bad_ptr = (void *)16;
 
 static inline void noop_handler(int sig)
 {
+	(void)sig;
 }
 
 /* A thread blocked in WAIT on one handle. */

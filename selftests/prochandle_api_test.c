@@ -193,8 +193,8 @@ TEST_F(ph, acquire_emfile_max_handles)
 	/* writable by root only */
 	ASSERT_EQ(0, stat(PH_MAX_HANDLES, &st));
 	EXPECT_EQ(0, st.st_uid);
-	EXPECT_TRUE(st.st_mode & S_IWUSR);
-	EXPECT_EQ(0, st.st_mode & (S_IWGRP | S_IWOTH));
+	EXPECT_TRUE(st.st_mode & 0200);		/* root may write */
+	EXPECT_EQ(0, st.st_mode & 0022);	/* nobody else */
 	ASSERT_EQ(0, ph_write_long(PH_MAX_HANDLES, 8));
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &h[i]));
@@ -279,7 +279,7 @@ TEST_F(ph, handle_ids_never_reused)
 	struct ph_info i;
 	int k;
 
-	ASSERT_TRUE(ids != NULL);
+	ASSERT_NE(NULL, ids);
 	for (k = 0; k < N; k++) {
 		ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &ids[k]));
 		EXPECT_NE(0, ids[k]);
@@ -545,7 +545,9 @@ static void *eperm_thread(void *p)
 #endif
 
 	if (syscall(nr, PH_NOBODY, PH_NOBODY, PH_NOBODY)) {
-		a->r_sig = a->r_probe = a->r_acq = -1000;
+		a->r_sig = -1000;
+		a->r_probe = -1000;
+		a->r_acq = -1000;
 		return NULL;
 	}
 	a->r_probe = ph_signal(a->fd, a->h, 0);
@@ -669,7 +671,7 @@ TEST_F(ph, wait_status_encoding)
 	unsigned int c;
 
 	ASSERT_EQ(0, chdir("/tmp"));
-	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+	for (c = 0; c < ARRAY_SIZE(cases); c++) {
 		struct ph_info i;
 		int p[2], st, wst;
 		pid_t pid;

@@ -211,7 +211,7 @@ TEST_F_TIMEOUT(ph, events_concurrent_readers, 90)
 	pid_t pid[N];
 	__u64 h[N];
 
-	ASSERT_TRUE(r != NULL);
+	ASSERT_NE(NULL, r);
 	ASSERT_EQ(0, pipe(go));
 	for (i = 0; i < N; i++) {
 		pid[i] = fork_exiter(i, go[0], go[1], go[1]);

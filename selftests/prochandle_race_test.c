@@ -22,7 +22,7 @@ struct rr {
 	int fd;
 	__u64 h;
 	int res[RR_THREADS];
-	volatile int stop;
+	int stop;			/* __atomic */
 };
 
 struct rr_arg {
@@ -37,7 +37,7 @@ static void *rr_fn(void *p)
 
 	for (;;) {
 		pthread_barrier_wait(&rr->start);
-		if (rr->stop)
+		if (__atomic_load_n(&rr->stop, __ATOMIC_RELAXED))
 			return NULL;
 		rr->res[a->idx] = ph_release(rr->fd, rr->h);
 		pthread_barrier_wait(&rr->done);
@@ -86,7 +86,7 @@ TEST_F_TIMEOUT(ph, release_race, 90)
 			EXPECT_COUNTERS(1, 0, 0);
 	}
 	TH_LOG("%d rounds", round);
-	rr.stop = 1;
+	__atomic_store_n(&rr.stop, 1, __ATOMIC_SEQ_CST);
 	pthread_barrier_wait(&rr.start);
 	for (i = 0; i < RR_THREADS; i++)
 		pthread_join(t[i], NULL);
@@ -152,15 +152,17 @@ TEST_F_TIMEOUT(ph, wait_blocked_release, 120)
  * a handler and report at the end); stale ids never name a new handle.
  */
 
-enum { SP_OTHERS = 3, SP_SPAMMERS = 3, SP_CHURNERS = 2, SP_ROUNDS = 1500,
-       SP_STALE = 64 };
+enum {
+	SP_OTHERS = 3, SP_SPAMMERS = 3, SP_CHURNERS = 2, SP_ROUNDS = 1500,
+	SP_STALE = 64,
+};
 
 struct spam {
 	int fd;
 	pid_t victim, others[SP_OTHERS];
 	__u64 cur;			/* current handle on the victim */
 	__u64 stale[SP_STALE];		/* released handles on the victim */
-	volatile int stop;
+	int stop;			/* __atomic */
 	int bad_sig, bad_churn;		/* unexpected results, the first seen */
 	long sent;
 	int bad_stale;			/* a released id answered */
@@ -346,12 +348,12 @@ static void *wr_waiter(void *p)
 static void *wr_releaser(void *p)
 {
 	struct wr *w = p;
-	volatile int spin;
+	int spin;
 
 	pthread_barrier_wait(&w->b);
 	/* vary where the release lands relative to the WAIT and the exit */
 	for (spin = 0; spin < w->jitter; spin++)
-		;
+		__asm__ __volatile__("" ::: "memory");	/* kept by the compiler */
 	if (ph_release(w->fd, w->h))
 		w->obs_bad |= 8;
 	return NULL;
@@ -458,7 +460,7 @@ struct ws {
 	pthread_barrier_t b;
 	int fd;
 	__u64 h;
-	volatile int waited;
+	int waited;			/* __atomic */
 	int bad;
 };
 
