@@ -430,6 +430,7 @@ static int wait_or_watch(int mode, int argc, char **argv)
 	uint64_t timeout = 0, deadline = 0;
 	struct ph_event ev[256];
 	pid_t *pids;
+	int rc;
 
 	while ((c = getopt_long(argc, argv, mode == MODE_WAIT ? "+t:aqvh" : "+t:vh",
 				opts, NULL)) != -1) {
@@ -459,15 +460,19 @@ static int wait_or_watch(int mode, int argc, char **argv)
 	n = parse_pids(argc - optind, argv + optind, &pids);
 	if (n < 0)
 		return EX_FAILURE;
+	fd = -1;
 	targets = calloc((size_t)n, sizeof(*targets));
 	index = calloc((size_t)n, sizeof(*index));
 	if (!targets || !index) {
 		msg("out of memory");
-		return EX_FAILURE;
+		rc = EX_FAILURE;
+		goto out;
 	}
 	fd = open_device(PH_OPEN_NONBLOCK);
-	if (fd < 0)
-		return EX_FAILURE;
+	if (fd < 0) {
+		rc = EX_FAILURE;
+		goto out;
+	}
 	if (has_timeout)
 		deadline = now_ns() + timeout;
 
@@ -479,15 +484,19 @@ static int wait_or_watch(int mode, int argc, char **argv)
 		ret = acquire(fd, t->pid, &t->handle, NULL);
 		if (ret) {
 			fail = pid_error(t->pid, ret);
-			if (fail == EX_FAILURE)
-				return fail;
+			if (fail == EX_FAILURE) {
+				rc = fail;
+				goto out;
+			}
 			continue;
 		}
 		t->acquired = 1;
 		index[acquired++] = i;
 	}
-	if (!acquired)
-		return fail;
+	if (!acquired) {
+		rc = fail;
+		goto out;
+	}
 	qsort(index, (size_t)acquired, sizeof(*index), cmp_handle);
 
 	/* Already exited (zombies): report them now, in argument order. */
@@ -529,13 +538,15 @@ static int wait_or_watch(int mode, int argc, char **argv)
 			if (errno == EINTR)
 				continue;
 			msg("poll: %s", strerror(errno));
-			return EX_FAILURE;
+			rc = EX_FAILURE;
+			goto out;
 		}
 		if (r == 0) {
 			for (i = 0; i < n; i++)
 				if (targets[i].acquired && !targets[i].done)
 					msg("%d: still running, timed out", targets[i].pid);
-			return EX_TIMEOUT;
+			rc = EX_TIMEOUT;
+			goto out;
 		}
 		for (;;) {
 			int got = ph_read_events(fd, ev, sizeof(ev) / sizeof(ev[0]));
@@ -546,7 +557,8 @@ static int wait_or_watch(int mode, int argc, char **argv)
 				continue;
 			if (got < 0) {
 				msg("reading events: %s", ph_strerror(got));
-				return EX_FAILURE;
+				rc = EX_FAILURE;
+				goto out;
 			}
 			for (c = 0; c < got; c++) {
 				int k = find_target(index, acquired, ev[c].handle);
@@ -567,15 +579,20 @@ static int wait_or_watch(int mode, int argc, char **argv)
 				break;
 		}
 	}
-	/* Closing the table releases every handle; nothing else to undo. */
-	ph_close(fd);
 	if (fail)
-		return fail;
-	if (mode == MODE_WATCH)
-		return 0;
-	if (any)
-		return status_exit_code(targets[first].status);
-	return status_exit_code(targets[n - 1].status);
+		rc = fail;
+	else if (mode == MODE_WATCH)
+		rc = 0;
+	else
+		rc = status_exit_code(targets[any ? first : n - 1].status);
+out:
+	/* Closing the table releases every handle. */
+	if (fd >= 0)
+		ph_close(fd);
+	free(index);
+	free(targets);
+	free(pids);
+	return rc;
 }
 
 /* ---- kill --------------------------------------------------------------- */
@@ -632,8 +649,10 @@ static int cmd_kill(int argc, char **argv)
 	if (n < 0)
 		return EX_FAILURE;
 	fd = open_device(0);
-	if (fd < 0)
+	if (fd < 0) {
+		free(pids);
 		return EX_FAILURE;
+	}
 	for (i = 0; i < n; i++) {
 		__u64 h;
 		int ret = acquire(fd, pids[i], &h, NULL);
@@ -649,6 +668,7 @@ static int cmd_kill(int argc, char **argv)
 		}
 	}
 	ph_close(fd);
+	free(pids);
 	return fail;
 }
 
@@ -699,8 +719,10 @@ static int cmd_info(int argc, char **argv)
 	if (n < 0)
 		return EX_FAILURE;
 	fd = open_device(0);
-	if (fd < 0)
+	if (fd < 0) {
+		free(pids);
 		return EX_FAILURE;
+	}
 	for (i = 0; i < n; i++) {
 		char comm[64], status[64];
 		struct ph_info info;
@@ -734,6 +756,7 @@ static int cmd_info(int argc, char **argv)
 		ph_release(fd, h);
 	}
 	ph_close(fd);
+	free(pids);
 	return fail;
 }
 
