@@ -72,7 +72,7 @@ build_suite() {
 	rm -rf "$root$csrc" "$root/var/tmp/prochandle/out"
 	mkdir -p "$root$csrc/guest"
 	(cd "$top" && tar -cf - --exclude='*.o' --exclude='.*.cmd' \
-		--exclude='*.ko' --exclude='*.mod*' Kbuild module uapi) | tar -C "$root$csrc" -xf -
+		--exclude='*.ko' --exclude='*.mod*' Kbuild dkms.conf module uapi) | tar -C "$root$csrc" -xf -
 	cp "$top/guest/build-module.sh" "$root$csrc/guest/"
 	"$top/dist/chroot.sh" run "$suite" "$csrc/guest/build-module.sh" \
 		"/usr/src/linux-headers-$kver" /var/tmp/prochandle/out >/dev/null || return 1

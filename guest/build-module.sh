@@ -34,7 +34,7 @@ done
 tar -C "$src" -cf - --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' \
 	--exclude='*.mod' --exclude='*.mod.c' --exclude='*.mod.o' \
 	module uapi | tar -C "$out" -xf -
-cp -p "$src/Kbuild" "$out/Kbuild"
+cp -p "$src/Kbuild" "$src/dkms.conf" "$out/"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 if ! make -s -C "$kdir" M="$out" -j"$jobs" modules >"$out/build.log" 2>&1; then

@@ -23,18 +23,20 @@
  * takes the old argument list), call_rcu, kfree_rcu, anon_inode_getfd,
  * timer_delete/timer_delete_sync (in 6.1.y too: use them, del_timer* is gone
  * in 7.2), strscpy (strlcpy is gone in 7.2), wait_event_*_hrtimeout.
+ *
+ * Also different, but not used by the module (so not wrapped here):
+ * class_create() lost its owner argument and class callbacks take const
+ * pointers (6.4); no_llseek is gone (6.12: stream_open() is used instead);
+ * hrtimer_init() gave way to hrtimer_setup() (6.13, gone in 7.2);
+ * from_timer() became timer_container_of() (6.16).
  */
 #ifndef _PROCHANDLE_COMPAT_H
 #define _PROCHANDLE_COMPAT_H
 
 #include <linux/version.h>
-#include <linux/device/class.h>
-#include <linux/fs.h>
-#include <linux/hrtimer.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
-#include <linux/timer.h>
 
 /*
  * thread_group_exited(): exported up to 6.8, then removed when pidfd_poll()
@@ -58,57 +60,6 @@ static inline bool ph_thread_group_exited(struct pid *pid)
 	rcu_read_unlock();
 	return exited;
 }
-#endif
-
-/*
- * Device classes (6.4): class_create() lost its owner argument, struct
- * class may be const (class_register(const struct class *)), and class
- * attribute callbacks take const pointers.  Write attribute callbacks as
- *
- *	static ssize_t max_handles_show(ph_class_const struct class *class,
- *					ph_class_const struct class_attribute *attr,
- *					char *buf)
- *
- * (GCC 14+ rejects the mismatched function pointer as an error).
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-#define ph_class_const			const
-#define ph_class_create(name)		class_create(name)
-#else
-#define ph_class_const
-#define ph_class_create(name)		class_create(THIS_MODULE, name)
-#endif
-
-/*
- * no_llseek: removed in 6.12 (a NULL .llseek now means "not seekable").
- * Prefer calling stream_open() or nonseekable_open() in .open, which works
- * on all three; this keeps `.llseek = no_llseek` compiling meanwhile.
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && !defined(no_llseek)
-#define no_llseek			NULL
-#endif
-
-/*
- * hrtimer_setup() (6.13) replaced hrtimer_init() + assigning ->function;
- * hrtimer_init() is gone in 7.2.
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-#define ph_hrtimer_setup(timer, fn, clock, mode) \
-	hrtimer_setup(timer, fn, clock, mode)
-#else
-static inline void ph_hrtimer_setup(struct hrtimer *timer,
-				    enum hrtimer_restart (*fn)(struct hrtimer *),
-				    clockid_t clock, enum hrtimer_mode mode)
-{
-	hrtimer_init(timer, clock, mode);
-	timer->function = fn;
-}
-#endif
-
-/* from_timer() was renamed timer_container_of() (6.16; the old name is gone in 7.2). */
-#ifndef timer_container_of
-#define timer_container_of(var, callback_timer, timer_fieldname) \
-	from_timer(var, callback_timer, timer_fieldname)
 #endif
 
 #endif /* _PROCHANDLE_COMPAT_H */

@@ -106,3 +106,4 @@ module_exit(ph_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Refcounted process handles: /dev/prochandle");
 MODULE_AUTHOR("The prochandle developers");
+MODULE_VERSION(PH_VERSION);
