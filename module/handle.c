@@ -52,7 +52,18 @@
 
 static struct kmem_cache *ph_handle_cache;
 
-/* A new, unpublished handle holding the table's reference. */
+/**
+ * ph_handle_new() - Create a handle on a process.
+ * @t: the table it is for
+ * @pid: the process (a thread-group leader)
+ * @start_time: its start time, CLOCK_BOOTTIME ns of the init time namespace
+ *
+ * The handle holds the table's reference and a process reference; it is
+ * not linked to the exit watch nor published yet.
+ *
+ * Return: the handle, ERR_PTR(-ENOMEM), or ERR_PTR(-ESRCH) if the process
+ * was reaped meanwhile.
+ */
 struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid,
 				u64 start_time)
 {
@@ -78,7 +89,14 @@ struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid,
 	return h;
 }
 
-/* Step 1 of the protocol. */
+/**
+ * ph_handle_get() - Take a transient reference for a new call (step 1).
+ * @t: the table
+ * @id: the handle id the caller named
+ *
+ * Return: the handle, to be given back with ph_handle_put(), or NULL if no
+ * such handle exists or it was released (the caller's EBADF).
+ */
 struct ph_handle *ph_handle_get(struct ph_table *t, u64 id)
 {
 	struct ph_handle *h;
@@ -129,7 +147,14 @@ void ph_handle_put(struct ph_handle *h)
 	kref_put(&h->ref, ph_handle_free);
 }
 
-/* PH_STATE_* of @h; unless RUNNING, *@status gets the wait status. */
+/**
+ * ph_handle_state() - Read the state of a handle without blocking.
+ * @h: the handle, referenced by the caller
+ * @status: set to the wait status unless the state is PH_STATE_RUNNING,
+ *	else to 0
+ *
+ * Return: PH_STATE_RUNNING, PH_STATE_EXITED or PH_STATE_DONE.
+ */
 u32 ph_handle_state(struct ph_handle *h, int *status)
 {
 	struct ph_proc *p;
@@ -151,7 +176,14 @@ u32 ph_handle_state(struct ph_handle *h, int *status)
 	return PH_STATE_DONE;
 }
 
-/* Step 3, once the status is in user space. */
+/**
+ * ph_handle_set_done() - Make a handle DONE (step 3).
+ * @h: the handle, referenced by the caller
+ * @status: the status a WAIT has just returned to user space
+ *
+ * The first call drops the process reference, after the exit has been
+ * delivered to every handle on the process; later calls do nothing.
+ */
 void ph_handle_set_done(struct ph_handle *h, int status)
 {
 	struct ph_proc *p;
@@ -167,9 +199,18 @@ void ph_handle_set_done(struct ph_handle *h, int status)
 	}
 }
 
-/*
- * Wait for the process of @h to exit.  Woken by ph_handle_deliver(), which
- * every handle linked to an exit watch goes through exactly once.
+/**
+ * ph_handle_wait() - Wait for the process of a handle to exit.
+ * @h: the handle, referenced by the caller
+ * @flags: PH_WAIT_NOHANG, PH_WAIT_TIMEOUT or 0
+ * @timeout_ns: relative timeout, with PH_WAIT_TIMEOUT
+ * @status: set to the thread group's wait status on success
+ *
+ * Woken by ph_handle_deliver(), which every handle linked to an exit watch
+ * goes through exactly once.
+ *
+ * Return: 0, -EAGAIN (no-hang, still running), -ETIMEDOUT, or
+ * -ERESTARTNOHAND when a signal is pending (EINTR if a handler runs).
  */
 int ph_handle_wait(struct ph_handle *h, u32 flags, u64 timeout_ns,
 		   int *status)
@@ -212,7 +253,13 @@ int ph_handle_wait(struct ph_handle *h, u32 flags, u64 timeout_ns,
 	return err;
 }
 
-/* Step 2. */
+/**
+ * ph_handle_release() - Release a handle (step 2).
+ * @t: the table
+ * @id: the handle id
+ *
+ * Return: 0 for the one caller that released it, -EBADF otherwise.
+ */
 int ph_handle_release(struct ph_table *t, u64 id)
 {
 	struct ph_handle *h = ph_handle_get(t, id);
@@ -230,10 +277,14 @@ int ph_handle_release(struct ph_table *t, u64 id)
 	return 0;
 }
 
-/*
- * The process of @h exited with @status: queue the handle's event (unless
- * it was released) and wake its waiters.  Called once per handle, in
- * process context, under its watch's lock.
+/**
+ * ph_handle_deliver() - Deliver the exit of a handle's process.
+ * @h: the handle
+ * @status: the thread group's wait status
+ *
+ * Queues the handle's event (unless it was released) and wakes its
+ * waiters.  Called once per handle, in process context, under its exit
+ * watch's lock.
  */
 void ph_handle_deliver(struct ph_handle *h, int status)
 {

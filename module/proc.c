@@ -129,9 +129,13 @@ static struct ph_proc *ph_proc_create(struct pid *pid)
 	return p;
 }
 
-/*
- * The watch of @pid, with a reference for the caller: the one in the hash,
- * or a new one.  ERR_PTR(-ESRCH) if the process was reaped meanwhile.
+/**
+ * ph_proc_get() - Get the exit watch of a process.
+ * @pid: the process
+ *
+ * Return: the watch in the hash, or a new one, with a reference for the
+ * caller; ERR_PTR(-ESRCH) if the process was reaped meanwhile, or
+ * ERR_PTR(-ENOMEM).
  */
 struct ph_proc *ph_proc_get(struct pid *pid)
 {
@@ -186,10 +190,13 @@ void ph_proc_put(struct ph_proc *p)
 	call_rcu(&p->rcu, ph_proc_free_rcu);
 }
 
-/*
- * Wait until the exit recorded in @p has been delivered to every handle
- * linked to it, so that a handle leaving the watch after its process
- * exited does not get its event ahead of earlier exits.
+/**
+ * ph_proc_wait_fanned() - Wait for an exit to reach every handle.
+ * @p: an exit watch whose exit has been recorded
+ *
+ * Waits until the exit has been delivered to every handle linked to @p,
+ * so that a handle leaving the watch after its process exited does not
+ * get its event ahead of earlier exits.
  */
 void ph_proc_wait_fanned(struct ph_proc *p)
 {

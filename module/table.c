@@ -38,7 +38,14 @@ static int ph_table_move_anchor(struct ph_table *t, unsigned long base)
 	return err;
 }
 
-/* Reserve the next id (not yet visible to lookups). */
+/**
+ * ph_table_reserve() - Reserve the next handle id of a table.
+ * @t: the table
+ * @id: set to the reserved id, not yet visible to lookups
+ *
+ * Return: 0, -EMFILE if the table holds max_handles handles (or ran out of
+ * ids), or -ENOMEM.
+ */
 int ph_table_reserve(struct ph_table *t, u64 *id)
 {
 	unsigned int max = READ_ONCE(ph_max_handles);

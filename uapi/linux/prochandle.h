@@ -67,31 +67,58 @@
 #define PH_ACQUIRE_STARTTIME		(1U << 0)	/* start_time in ns */
 #define PH_ACQUIRE_STARTTIME_TICKS	(1U << 1)	/* start_time in ticks */
 
+/**
+ * struct ph_acquire - argument of PH_IOC_ACQUIRE
+ * @pid: in: process id, in the caller's pid namespace, of a thread-group
+ *	leader
+ * @flags: in: PH_ACQUIRE_STARTTIME or PH_ACQUIRE_STARTTIME_TICKS, or 0
+ * @start_time: in: the expected start time, with a flag: nanoseconds of
+ *	CLOCK_BOOTTIME (PH_ACQUIRE_STARTTIME) or clock ticks as in field 22
+ *	of /proc/PID/stat (PH_ACQUIRE_STARTTIME_TICKS), in the caller's time
+ *	namespace
+ * @handle: out: the new handle, never 0
+ * @reserved: must be zero
+ */
 struct ph_acquire {
-	__s32 pid;		/* in: pid in the caller's pid namespace */
-	__u32 flags;		/* in: PH_ACQUIRE_* */
-	__u64 start_time;	/* in: expected start time, see flags */
-	__u64 handle;		/* out: the new handle */
-	__u64 reserved[2];	/* must be zero */
+	__s32 pid;
+	__u32 flags;
+	__u64 start_time;
+	__u64 handle;
+	__u64 reserved[2];
 };
 
+/**
+ * struct ph_signal - argument of PH_IOC_SIGNAL
+ * @handle: the handle
+ * @sig: the signal; 0 probes existence and permission
+ * @flags: must be zero
+ * @reserved: must be zero
+ */
 struct ph_signal {
 	__u64 handle;
-	__s32 sig;		/* 0 probes existence and permission */
-	__u32 flags;		/* must be zero */
-	__u64 reserved;		/* must be zero */
+	__s32 sig;
+	__u32 flags;
+	__u64 reserved;
 };
 
 /* struct ph_wait.flags */
 #define PH_WAIT_NOHANG	(1U << 0)
 #define PH_WAIT_TIMEOUT	(1U << 1)
 
+/**
+ * struct ph_wait - argument of PH_IOC_WAIT
+ * @handle: the handle
+ * @flags: in: PH_WAIT_NOHANG or PH_WAIT_TIMEOUT, or 0 to block
+ * @status: out: the thread group's wait(2)-encoded status
+ * @timeout_ns: in: relative timeout with PH_WAIT_TIMEOUT, else zero
+ * @reserved: must be zero
+ */
 struct ph_wait {
 	__u64 handle;
-	__u32 flags;		/* in: PH_WAIT_* */
-	__s32 status;		/* out: wait(2)-encoded status */
-	__u64 timeout_ns;	/* in: relative timeout, with PH_WAIT_TIMEOUT */
-	__u64 reserved;		/* must be zero */
+	__u32 flags;
+	__s32 status;
+	__u64 timeout_ns;
+	__u64 reserved;
 };
 
 /* struct ph_info.state */
@@ -99,21 +126,38 @@ struct ph_wait {
 #define PH_STATE_EXITED		1	/* exited; not yet waited through the handle */
 #define PH_STATE_DONE		2	/* a WAIT through this handle returned */
 
+/**
+ * struct ph_info - argument of PH_IOC_INFO
+ * @handle: in: the handle
+ * @pid: out: the process id in the caller's pid namespace, 0 if the
+ *	process is not visible there
+ * @state: out: PH_STATE_*
+ * @status: out: the wait status once @state is not PH_STATE_RUNNING, else 0
+ * @pad: must be zero
+ * @start_time: out: start time, nanoseconds of CLOCK_BOOTTIME in the
+ *	caller's time namespace
+ * @reserved: must be zero
+ */
 struct ph_info {
-	__u64 handle;		/* in */
-	__s32 pid;		/* out: 0 if not visible in the caller's pid ns */
-	__u32 state;		/* out: PH_STATE_* */
-	__s32 status;		/* out: wait status once state != RUNNING, else 0 */
-	__u32 pad;		/* zero */
-	__u64 start_time;	/* out: ns of CLOCK_BOOTTIME */
-	__u64 reserved[2];	/* must be zero */
+	__u64 handle;
+	__s32 pid;
+	__u32 state;
+	__s32 status;
+	__u32 pad;
+	__u64 start_time;
+	__u64 reserved[2];
 };
 
-/* read() returns an array of these, one per exit */
+/**
+ * struct ph_event - an exit, as read() returns it (an array of these)
+ * @handle: the handle whose process exited
+ * @pid: its process id in the reader's pid namespace, 0 if not visible
+ * @status: the thread group's wait(2)-encoded status
+ */
 struct ph_event {
 	__u64 handle;
-	__s32 pid;		/* as seen by the reader, 0 if not visible */
-	__s32 status;		/* wait(2)-encoded status */
+	__s32 pid;
+	__s32 status;
 };
 
 /* First published size of each struct, for extensible-struct checks. */
