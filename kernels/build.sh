@@ -77,7 +77,7 @@ fi
 
 # Seed a new configuration from the newest other build of this variant.
 if [ ! -e "$out" ] && [ "${PH_KERNEL_SEED:-1}" != 0 ]; then
-	seed=$(ls -dt "$cache/kernels/$variant-$srcver-"*/ 2>/dev/null | head -n 1)
+	seed=$(ls -dt "$cache/kernels/$variant-$srcver-"*/ 2>/dev/null | head -n 1 || true)
 	seed=${seed%/}
 	if [ -n "$seed" ] && [ -e "$seed/.config" ]; then
 		exec 8>"$seed.lock"
