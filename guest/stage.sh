@@ -6,7 +6,8 @@
 #   make -C lib   install DESTDIR=STAGE PREFIX=/usr   (library, headers)
 #   make -C tools install DESTDIR=STAGE PREFIX=/usr   (the prochandle CLI)
 #   make -C AREA  guest-install GUEST_DIR=STAGE/opt/prochandle
-#                 for AREA in selftests lib tools: tests into
+#                 for AREA in selftests lib tools go python tests/fuzz:
+#                 tests into
 #                 STAGE/opt/prochandle/tests/AREA/
 #
 #   guest/stage.sh STAGE [--no-tests]
@@ -55,7 +56,7 @@ step() {
 step lib install DESTDIR="$stage" PREFIX=/usr
 step tools install DESTDIR="$stage" PREFIX=/usr
 if [ "$tests" = 1 ]; then
-	for area in selftests lib tools; do
+	for area in selftests lib tools go python tests/fuzz; do
 		step "$area" guest-install GUEST_DIR="$stage/opt/prochandle"
 	done
 fi
