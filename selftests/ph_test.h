@@ -68,72 +68,72 @@ _Static_assert(offsetof(struct ph_info, start_time) == 24, "info.start");
 /* ------------------------------------------------------------------ */
 /* ioctl wrappers: 0 (or a count) on success, -errno on failure.        */
 
-static inline int ph_open(void)
+static inline int ioc_open(void)
 {
 	return open(PH_DEV, O_RDWR | O_CLOEXEC);
 }
 
-static inline int ph_ioctl(int fd, unsigned long cmd, void *arg)
+static inline int ioc_call(int fd, unsigned long cmd, void *arg)
 {
 	int r = ioctl(fd, cmd, arg);
 
 	return r < 0 ? -errno : r;
 }
 
-static inline int ph_acquire_st(int fd, pid_t pid, __u32 flags, __u64 st,
+static inline int ioc_acquire_st(int fd, pid_t pid, __u32 flags, __u64 st,
 				__u64 *h)
 {
 	struct ph_acquire a = { .pid = pid, .flags = flags, .start_time = st };
-	int r = ph_ioctl(fd, PH_IOC_ACQUIRE, &a);
+	int r = ioc_call(fd, PH_IOC_ACQUIRE, &a);
 
 	if (!r && h)
 		*h = a.handle;
 	return r;
 }
 
-static inline int ph_acquire(int fd, pid_t pid, __u64 *h)
+static inline int ioc_acquire(int fd, pid_t pid, __u64 *h)
 {
-	return ph_acquire_st(fd, pid, 0, 0, h);
+	return ioc_acquire_st(fd, pid, 0, 0, h);
 }
 
-static inline int ph_release(int fd, __u64 h)
+static inline int ioc_release(int fd, __u64 h)
 {
-	return ph_ioctl(fd, PH_IOC_RELEASE, &h);
+	return ioc_call(fd, PH_IOC_RELEASE, &h);
 }
 
-static inline int ph_signal(int fd, __u64 h, int sig)
+static inline int ioc_signal(int fd, __u64 h, int sig)
 {
 	struct ph_signal s = { .handle = h, .sig = sig };
 
-	return ph_ioctl(fd, PH_IOC_SIGNAL, &s);
+	return ioc_call(fd, PH_IOC_SIGNAL, &s);
 }
 
-static inline int ph_wait(int fd, __u64 h, __u32 flags, __u64 tmo, int *status)
+static inline int ioc_wait(int fd, __u64 h, __u32 flags, __u64 tmo, int *status)
 {
 	struct ph_wait w = { .handle = h, .flags = flags, .timeout_ns = tmo,
 			     .status = 0x5a5a5a5a };
-	int r = ph_ioctl(fd, PH_IOC_WAIT, &w);
+	int r = ioc_call(fd, PH_IOC_WAIT, &w);
 
 	if (!r && status)
 		*status = w.status;
 	return r;
 }
 
-static inline int ph_info(int fd, __u64 h, struct ph_info *i)
+static inline int ioc_info(int fd, __u64 h, struct ph_info *i)
 {
 	memset(i, 0xa5, sizeof(*i));
 	i->handle = h;
 	i->reserved[0] = 0;
 	i->reserved[1] = 0;
 	i->pad = 0;
-	return ph_ioctl(fd, PH_IOC_INFO, i);
+	return ioc_call(fd, PH_IOC_INFO, i);
 }
 
 /* Returns the state, or -errno. */
-static inline int ph_state(int fd, __u64 h)
+static inline int ioc_state(int fd, __u64 h)
 {
 	struct ph_info i;
-	int r = ph_info(fd, h, &i);
+	int r = ioc_info(fd, h, &i);
 
 	return r ? r : (int)i.state;
 }
@@ -570,7 +570,7 @@ static inline int ph_reap(pid_t pid)
  * one comes for @ms (0: only what is queued now).  Returns the count, or
  * -errno if a read fails otherwise than with EAGAIN.
  */
-static inline int ph_read_events(int fd, struct ph_event *ev, int max,
+static inline int dev_read_events(int fd, struct ph_event *ev, int max,
 				 int want, int ms)
 {
 	int got = 0;
@@ -635,7 +635,7 @@ static inline void *waiter_fn(void *p)
 	struct waiter *w = p;
 
 	__atomic_store_n(&w->tid, ph_gettid(), __ATOMIC_SEQ_CST);
-	w->ret = ph_wait(w->fd, w->h, w->flags, w->tmo, &w->status);
+	w->ret = ioc_wait(w->fd, w->h, w->flags, w->tmo, &w->status);
 	return NULL;
 }
 
@@ -695,7 +695,7 @@ FIXTURE_SETUP(ph)
 	ASSERT_EQ(0, ph_counters(&self->base)) {
 		TH_LOG("cannot read the counters under " PH_SYSFS);
 	}
-	self->fd = ph_open();
+	self->fd = ioc_open();
 	ASSERT_LE(0, self->fd) {
 		TH_LOG("open " PH_DEV ": %s", strerror(errno));
 	}

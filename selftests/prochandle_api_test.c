@@ -18,10 +18,10 @@ TEST_F(ph, acquire_self_info)
 	long hz = sysconf(_SC_CLK_TCK);
 	__u64 h;
 
-	ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &h));
 	EXPECT_NE(0, h);
 	EXPECT_COUNTERS(1, 1, 1);
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(h, i.handle);
 	EXPECT_EQ(getpid(), i.pid);
 	EXPECT_EQ(PH_STATE_RUNNING, i.state);
@@ -33,7 +33,7 @@ TEST_F(ph, acquire_self_info)
 	ticks = ph_stat_starttime("/proc", getpid());
 	EXPECT_EQ(ticks, i.start_time / (1000000000ull / hz));
 	EXPECT_GE(ph_now_ns(CLOCK_BOOTTIME), i.start_time);
-	ASSERT_EQ(0, ph_release(self->fd, h));
+	ASSERT_EQ(0, ioc_release(self->fd, h));
 	EXPECT_COUNTERS(1, 0, 0);
 }
 
@@ -41,9 +41,9 @@ TEST_F(ph, acquire_pid_not_positive)
 {
 	__u64 h = 0;
 
-	EXPECT_EQ(-EINVAL, ph_acquire(self->fd, 0, &h));
-	EXPECT_EQ(-EINVAL, ph_acquire(self->fd, -1, &h));
-	EXPECT_EQ(-EINVAL, ph_acquire(self->fd, INT_MIN, &h));
+	EXPECT_EQ(-EINVAL, ioc_acquire(self->fd, 0, &h));
+	EXPECT_EQ(-EINVAL, ioc_acquire(self->fd, -1, &h));
+	EXPECT_EQ(-EINVAL, ioc_acquire(self->fd, INT_MIN, &h));
 	EXPECT_COUNTERS(1, 0, 0);
 }
 
@@ -52,10 +52,10 @@ TEST_F(ph, acquire_unknown_flags)
 	unsigned int bit;
 
 	for (bit = 2; bit < 32; bit++)
-		EXPECT_EQ(-EINVAL, ph_acquire_st(self->fd, getpid(), 1U << bit,
+		EXPECT_EQ(-EINVAL, ioc_acquire_st(self->fd, getpid(), 1U << bit,
 						 0, NULL));
 	/* both start-time flags at once */
-	EXPECT_EQ(-EINVAL, ph_acquire_st(self->fd, getpid(),
+	EXPECT_EQ(-EINVAL, ioc_acquire_st(self->fd, getpid(),
 					 PH_ACQUIRE_STARTTIME |
 					 PH_ACQUIRE_STARTTIME_TICKS, 0, NULL));
 	EXPECT_COUNTERS(1, 0, 0);
@@ -70,7 +70,7 @@ TEST_F(ph, acquire_reserved_nonzero)
 		memset(&a, 0, sizeof(a));
 		a.pid = getpid();
 		a.reserved[k] = 1ull << 63;
-		EXPECT_EQ(-EINVAL, ph_ioctl(self->fd, PH_IOC_ACQUIRE, &a));
+		EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_ACQUIRE, &a));
 	}
 	EXPECT_COUNTERS(1, 0, 0);
 }
@@ -80,13 +80,13 @@ TEST_F(ph, acquire_no_such_process)
 	struct ph_kid k;
 	int st;
 
-	EXPECT_EQ(-ESRCH, ph_acquire(self->fd, INT_MAX, NULL));
+	EXPECT_EQ(-ESRCH, ioc_acquire(self->fd, INT_MAX, NULL));
 	/* a reaped child's number */
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_kid_exit(&k, 0);
 	st = ph_reap(k.pid);
 	ASSERT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(-ESRCH, ph_acquire(self->fd, k.pid, NULL));
+	EXPECT_EQ(-ESRCH, ioc_acquire(self->fd, k.pid, NULL));
 	EXPECT_COUNTERS(1, 0, 0);
 }
 
@@ -112,7 +112,7 @@ TEST_F(ph, acquire_non_leader_thread)
 	ASSERT_EQ(0, pthread_create(&t, NULL, park_thread, &arg));
 	ASSERT_TRUE(ph_until(__atomic_load_n(&arg, __ATOMIC_SEQ_CST) != p[0], 5000));
 	EXPECT_NE(getpid(), arg);
-	EXPECT_EQ(-EINVAL, ph_acquire(self->fd, arg, NULL));
+	EXPECT_EQ(-EINVAL, ioc_acquire(self->fd, arg, NULL));
 	close(p[1]);
 	pthread_join(t, NULL);
 	close(p[0]);
@@ -124,15 +124,15 @@ static int st_pid_check(int fd, pid_t pid, __u64 st_ns, unsigned long long ticks
 	__u64 h;
 
 	/* wrong ns start time: refused as if the number had been reused */
-	if (ph_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME, st_ns + 1, NULL) != -ESRCH)
+	if (ioc_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME, st_ns + 1, NULL) != -ESRCH)
 		return 1;
-	if (ph_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME, st_ns - 1, NULL) != -ESRCH)
+	if (ioc_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME, st_ns - 1, NULL) != -ESRCH)
 		return 2;
-	if (ph_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME_TICKS, ticks + 1, NULL) != -ESRCH)
+	if (ioc_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME_TICKS, ticks + 1, NULL) != -ESRCH)
 		return 3;
-	if (ph_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME, st_ns, &h) || ph_release(fd, h))
+	if (ioc_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME, st_ns, &h) || ioc_release(fd, h))
 		return 4;
-	if (ph_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME_TICKS, ticks, &h) || ph_release(fd, h))
+	if (ioc_acquire_st(fd, pid, PH_ACQUIRE_STARTTIME_TICKS, ticks, &h) || ioc_release(fd, h))
 		return 5;
 	return 0;
 }
@@ -146,12 +146,12 @@ TEST_F(ph, acquire_starttime_pinning)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	ticks = ph_stat_starttime("/proc", k.pid);
 	ASSERT_NE(0, ticks);
 	EXPECT_EQ(0, st_pid_check(self->fd, k.pid, i.start_time, ticks));
-	EXPECT_EQ(0, ph_release(self->fd, h));
+	EXPECT_EQ(0, ioc_release(self->fd, h));
 	EXPECT_COUNTERS(1, 0, 0);
 	ph_kid_exit(&k, 0);
 	EXPECT_EQ(0, ph_reap(k.pid));
@@ -168,17 +168,17 @@ TEST_F(ph, acquire_zombie)
 	ph_track(self, k.pid);
 	ph_kid_exit(&k, 23);
 	ASSERT_EQ(0, ph_wait_zombie(k.pid));
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(PH_STATE_EXITED, i.state);
 	EXPECT_EQ(k.pid, i.pid);
 	EXPECT_TRUE(WIFEXITED(i.status));
 	EXPECT_EQ(23, WEXITSTATUS(i.status));
-	EXPECT_EQ(-ESRCH, ph_signal(self->fd, h, 0));
-	EXPECT_EQ(0, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
+	EXPECT_EQ(-ESRCH, ioc_signal(self->fd, h, 0));
+	EXPECT_EQ(0, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
 	wst = ph_reap(k.pid);
 	EXPECT_EQ(wst, st);
-	EXPECT_EQ(PH_STATE_DONE, ph_state(self->fd, h));
+	EXPECT_EQ(PH_STATE_DONE, ioc_state(self->fd, h));
 	EXPECT_COUNTERS(1, 1, 0);
 }
 
@@ -197,21 +197,21 @@ TEST_F(ph, acquire_emfile_max_handles)
 	EXPECT_EQ(0, st.st_mode & 0022);	/* nobody else */
 	ASSERT_EQ(0, ph_write_long(PH_MAX_HANDLES, 8));
 	for (i = 0; i < 8; i++)
-		ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &h[i]));
-	EXPECT_EQ(-EMFILE, ph_acquire(self->fd, getpid(), &h[8]));
-	EXPECT_EQ(-EMFILE, ph_acquire_st(self->fd, getpid(),
+		ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &h[i]));
+	EXPECT_EQ(-EMFILE, ioc_acquire(self->fd, getpid(), &h[8]));
+	EXPECT_EQ(-EMFILE, ioc_acquire_st(self->fd, getpid(),
 					 PH_ACQUIRE_STARTTIME_TICKS,
 					 ph_stat_starttime("/proc", getpid()), NULL));
 	EXPECT_COUNTERS(1, 8, 8);
 	/* the limit is per table */
-	fd2 = ph_open();
+	fd2 = ioc_open();
 	ASSERT_LE(0, fd2);
-	EXPECT_EQ(0, ph_acquire(fd2, getpid(), &h[8]));
+	EXPECT_EQ(0, ioc_acquire(fd2, getpid(), &h[8]));
 	close(fd2);
 	/* a released slot can be used again; DONE handles count until released */
-	EXPECT_EQ(0, ph_release(self->fd, h[0]));
-	EXPECT_EQ(0, ph_acquire(self->fd, getpid(), &h[0]));
-	EXPECT_EQ(-EMFILE, ph_acquire(self->fd, getpid(), NULL));
+	EXPECT_EQ(0, ioc_release(self->fd, h[0]));
+	EXPECT_EQ(0, ioc_acquire(self->fd, getpid(), &h[0]));
+	EXPECT_EQ(-EMFILE, ioc_acquire(self->fd, getpid(), NULL));
 	EXPECT_COUNTERS(1, 8, 8);
 }
 
@@ -246,14 +246,14 @@ TEST_F(ph, acquire_enomem)
 		ssize_t got;
 
 		ASSERT_EQ(len, pwrite(fnth, buf, len, 0));
-		r = ph_acquire(self->fd, getpid(), &h);
+		r = ioc_acquire(self->fd, getpid(), &h);
 		got = pread(fnth, buf, sizeof(buf) - 1, 0);
 		ASSERT_EQ(1, pwrite(fnth, "0", 1, 0));
 		ASSERT_LT(0, got);
 		buf[got] = 0;
 		if (r == 0) {
 			ok++;
-			EXPECT_EQ(0, ph_release(self->fd, h));
+			EXPECT_EQ(0, ioc_release(self->fd, h));
 		} else {
 			EXPECT_EQ(-ENOMEM, r);
 			/* an injected failure: nothing of the call is left */
@@ -281,21 +281,21 @@ TEST_F(ph, handle_ids_never_reused)
 
 	ASSERT_NE(NULL, ids);
 	for (k = 0; k < N; k++) {
-		ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &ids[k]));
+		ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &ids[k]));
 		EXPECT_NE(0, ids[k]);
 		/* release most at once, keep every 10th live for a while */
 		if (k % 10)
-			ASSERT_EQ(0, ph_release(self->fd, ids[k]));
+			ASSERT_EQ(0, ioc_release(self->fd, ids[k]));
 		if (k % 10 == 0 && k >= 500)
-			ASSERT_EQ(0, ph_release(self->fd, ids[k - 500]));
+			ASSERT_EQ(0, ioc_release(self->fd, ids[k - 500]));
 	}
 	/* stale ids never name a newer handle */
 	for (k = 0; k < N; k++) {
 		if (k % 10 == 0 && k >= N - 500) {
-			EXPECT_EQ(0, ph_info(self->fd, ids[k], &i));
+			EXPECT_EQ(0, ioc_info(self->fd, ids[k], &i));
 			continue;
 		}
-		EXPECT_EQ(-EBADF, ph_info(self->fd, ids[k], &i));
+		EXPECT_EQ(-EBADF, ioc_info(self->fd, ids[k], &i));
 	}
 	qsort(ids, N, sizeof(*ids), ph_cmp_u64);
 	for (k = 1; k < N; k++)
@@ -311,17 +311,17 @@ TEST_F(ph, release_unknown)
 	__u64 h;
 	int fd2;
 
-	EXPECT_EQ(-EBADF, ph_release(self->fd, 0));
-	EXPECT_EQ(-EBADF, ph_release(self->fd, ~0ull));
-	ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &h));
-	EXPECT_EQ(-EBADF, ph_release(self->fd, h + 1000000));
-	EXPECT_EQ(-EBADF, ph_release(self->fd, h ^ (1ull << 63)));
+	EXPECT_EQ(-EBADF, ioc_release(self->fd, 0));
+	EXPECT_EQ(-EBADF, ioc_release(self->fd, ~0ull));
+	ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &h));
+	EXPECT_EQ(-EBADF, ioc_release(self->fd, h + 1000000));
+	EXPECT_EQ(-EBADF, ioc_release(self->fd, h ^ (1ull << 63)));
 	/* another table's ids mean nothing here */
-	fd2 = ph_open();
+	fd2 = ioc_open();
 	ASSERT_LE(0, fd2);
-	EXPECT_EQ(-EBADF, ph_release(fd2, h));
+	EXPECT_EQ(-EBADF, ioc_release(fd2, h));
 	close(fd2);
-	EXPECT_EQ(0, ph_release(self->fd, h));
+	EXPECT_EQ(0, ioc_release(self->fd, h));
 }
 
 TEST_F(ph, release_then_every_call_ebadf)
@@ -333,17 +333,17 @@ TEST_F(ph, release_then_every_call_ebadf)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	EXPECT_COUNTERS(1, 1, 1);
-	ASSERT_EQ(0, ph_release(self->fd, h));
+	ASSERT_EQ(0, ioc_release(self->fd, h));
 	EXPECT_COUNTERS(1, 0, 0);
-	EXPECT_EQ(-EBADF, ph_release(self->fd, h));
-	EXPECT_EQ(-EBADF, ph_info(self->fd, h, &i));
-	EXPECT_EQ(-EBADF, ph_signal(self->fd, h, 0));
-	EXPECT_EQ(-EBADF, ph_signal(self->fd, h, SIGKILL));
-	EXPECT_EQ(-EBADF, ph_wait(self->fd, h, 0, 0, &st));
-	EXPECT_EQ(-EBADF, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
-	EXPECT_EQ(-EBADF, ph_wait(self->fd, h, PH_WAIT_TIMEOUT, 1000, &st));
+	EXPECT_EQ(-EBADF, ioc_release(self->fd, h));
+	EXPECT_EQ(-EBADF, ioc_info(self->fd, h, &i));
+	EXPECT_EQ(-EBADF, ioc_signal(self->fd, h, 0));
+	EXPECT_EQ(-EBADF, ioc_signal(self->fd, h, SIGKILL));
+	EXPECT_EQ(-EBADF, ioc_wait(self->fd, h, 0, 0, &st));
+	EXPECT_EQ(-EBADF, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
+	EXPECT_EQ(-EBADF, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT, 1000, &st));
 	/* the process was not touched */
 	EXPECT_EQ(0, kill(k.pid, 0));
 	ph_kid_exit(&k, 3);
@@ -362,32 +362,32 @@ TEST_F(ph, release_done_vs_released)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	ph_kid_exit(&k, 9);
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(9, WEXITSTATUS(st));
 	/* DONE: still in the table, no task reference */
 	EXPECT_COUNTERS(1, 1, 0);
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(PH_STATE_DONE, i.state);
 	EXPECT_EQ(st, i.status);
 	EXPECT_EQ(k.pid, i.pid);
-	EXPECT_EQ(-ESRCH, ph_signal(self->fd, h, 0));
-	EXPECT_EQ(0, ph_wait(self->fd, h, 0, 0, &st2));
+	EXPECT_EQ(-ESRCH, ioc_signal(self->fd, h, 0));
+	EXPECT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st2));
 	EXPECT_EQ(st, st2);
-	EXPECT_EQ(0, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st2));
+	EXPECT_EQ(0, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st2));
 	EXPECT_EQ(st, st2);
-	EXPECT_EQ(0, ph_wait(self->fd, h, PH_WAIT_TIMEOUT, 1, &st2));
+	EXPECT_EQ(0, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT, 1, &st2));
 	EXPECT_EQ(st, st2);
 	EXPECT_EQ(st, ph_reap(k.pid));
 	/* RELEASED */
-	ASSERT_EQ(0, ph_release(self->fd, h));
+	ASSERT_EQ(0, ioc_release(self->fd, h));
 	EXPECT_COUNTERS(1, 0, 0);
-	EXPECT_EQ(-EBADF, ph_info(self->fd, h, &i));
-	EXPECT_EQ(-EBADF, ph_signal(self->fd, h, 0));
-	EXPECT_EQ(-EBADF, ph_wait(self->fd, h, 0, 0, &st2));
-	EXPECT_EQ(-EBADF, ph_release(self->fd, h));
+	EXPECT_EQ(-EBADF, ioc_info(self->fd, h, &i));
+	EXPECT_EQ(-EBADF, ioc_signal(self->fd, h, 0));
+	EXPECT_EQ(-EBADF, ioc_wait(self->fd, h, 0, 0, &st2));
+	EXPECT_EQ(-EBADF, ioc_release(self->fd, h));
 }
 
 /* ==================================================================== */
@@ -405,31 +405,31 @@ TEST_F(ph, signal_delivers)
 	ph_track(self, pid);
 	ASSERT_EQ(1, ph_read_timeout(rep, &b, 1, 10000));
 	ASSERT_EQ('r', b);
-	ASSERT_EQ(0, ph_acquire(self->fd, pid, &h));
-	EXPECT_EQ(0, ph_signal(self->fd, h, 0));
-	ASSERT_EQ(0, ph_signal(self->fd, h, SIGUSR1));
+	ASSERT_EQ(0, ioc_acquire(self->fd, pid, &h));
+	EXPECT_EQ(0, ioc_signal(self->fd, h, 0));
+	ASSERT_EQ(0, ioc_signal(self->fd, h, SIGUSR1));
 	ASSERT_EQ(1, ph_read_timeout(rep, &b, 1, 10000));
 	EXPECT_EQ('s', b);
 	/* a terminating signal ends it: the status says so */
-	ASSERT_EQ(0, ph_signal(self->fd, h, SIGTERM));
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_signal(self->fd, h, SIGTERM));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(SIGTERM, WTERMSIG(st));
 	EXPECT_EQ(st, ph_reap(pid));
 	close(ctl);
 	close(rep);
-	EXPECT_EQ(0, ph_release(self->fd, h));
+	EXPECT_EQ(0, ioc_release(self->fd, h));
 }
 
 TEST_F(ph, signal_bad_handle)
 {
 	__u64 h;
 
-	EXPECT_EQ(-EBADF, ph_signal(self->fd, 0, 0));
-	EXPECT_EQ(-EBADF, ph_signal(self->fd, 12345678, SIGUSR1));
-	ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &h));
-	ASSERT_EQ(0, ph_release(self->fd, h));
-	EXPECT_EQ(-EBADF, ph_signal(self->fd, h, 0));
+	EXPECT_EQ(-EBADF, ioc_signal(self->fd, 0, 0));
+	EXPECT_EQ(-EBADF, ioc_signal(self->fd, 12345678, SIGUSR1));
+	ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &h));
+	ASSERT_EQ(0, ioc_release(self->fd, h));
+	EXPECT_EQ(-EBADF, ioc_signal(self->fd, h, 0));
 }
 
 TEST_F(ph, signal_exited_esrch)
@@ -440,22 +440,22 @@ TEST_F(ph, signal_exited_esrch)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	ph_kid_exit(&k, 1);
 	/* zombie: exited, not yet reaped */
 	ASSERT_EQ(0, ph_wait_zombie(k.pid));
-	EXPECT_EQ(PH_STATE_EXITED, ph_state(self->fd, h));
-	EXPECT_EQ(-ESRCH, ph_signal(self->fd, h, 0));
-	EXPECT_EQ(-ESRCH, ph_signal(self->fd, h, SIGKILL));
+	EXPECT_EQ(PH_STATE_EXITED, ioc_state(self->fd, h));
+	EXPECT_EQ(-ESRCH, ioc_signal(self->fd, h, 0));
+	EXPECT_EQ(-ESRCH, ioc_signal(self->fd, h, SIGKILL));
 	/* reaped, still EXITED through the handle */
 	st = ph_reap(k.pid);
-	EXPECT_EQ(PH_STATE_EXITED, ph_state(self->fd, h));
-	EXPECT_EQ(-ESRCH, ph_signal(self->fd, h, 0));
+	EXPECT_EQ(PH_STATE_EXITED, ioc_state(self->fd, h));
+	EXPECT_EQ(-ESRCH, ioc_signal(self->fd, h, 0));
 	EXPECT_COUNTERS(1, 1, 1);
 	/* DONE */
-	EXPECT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
-	EXPECT_EQ(-ESRCH, ph_signal(self->fd, h, 0));
-	EXPECT_EQ(-ESRCH, ph_signal(self->fd, h, SIGUSR1));
+	EXPECT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
+	EXPECT_EQ(-ESRCH, ioc_signal(self->fd, h, 0));
+	EXPECT_EQ(-ESRCH, ioc_signal(self->fd, h, SIGUSR1));
 	EXPECT_COUNTERS(1, 1, 0);
 }
 
@@ -489,31 +489,31 @@ TEST_F(ph, signal_invalid)
 	/* only once it has blocked them (a fatal signal before would stick) */
 	ASSERT_EQ(1, ph_read_timeout(ready[0], &sig, 1, 10000));
 	close(ready[0]);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
-	EXPECT_EQ(-EINVAL, ph_signal(self->fd, h, -1));
-	EXPECT_EQ(-EINVAL, ph_signal(self->fd, h, 65));
-	EXPECT_EQ(-EINVAL, ph_signal(self->fd, h, 1000));
-	EXPECT_EQ(-EINVAL, ph_signal(self->fd, h, INT_MIN));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
+	EXPECT_EQ(-EINVAL, ioc_signal(self->fd, h, -1));
+	EXPECT_EQ(-EINVAL, ioc_signal(self->fd, h, 65));
+	EXPECT_EQ(-EINVAL, ioc_signal(self->fd, h, 1000));
+	EXPECT_EQ(-EINVAL, ioc_signal(self->fd, h, INT_MIN));
 	for (sig = 1; sig <= 64; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		EXPECT_EQ(0, ph_signal(self->fd, h, sig)) {
+		EXPECT_EQ(0, ioc_signal(self->fd, h, sig)) {
 			TH_LOG("signal %d", sig);
 		}
 	}
 	memset(&s, 0, sizeof(s));
 	s.handle = h;
 	s.flags = 1;
-	EXPECT_EQ(-EINVAL, ph_ioctl(self->fd, PH_IOC_SIGNAL, &s));
+	EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_SIGNAL, &s));
 	s.flags = 1U << 31;
-	EXPECT_EQ(-EINVAL, ph_ioctl(self->fd, PH_IOC_SIGNAL, &s));
+	EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_SIGNAL, &s));
 	s.flags = 0;
 	s.reserved = 1;
-	EXPECT_EQ(-EINVAL, ph_ioctl(self->fd, PH_IOC_SIGNAL, &s));
+	EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_SIGNAL, &s));
 	/* still running: nothing was sent by the rejected calls */
-	EXPECT_EQ(-EAGAIN, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, NULL));
-	EXPECT_EQ(0, ph_signal(self->fd, h, SIGKILL));
-	EXPECT_EQ(0, ph_wait(self->fd, h, 0, 0, &sig));
+	EXPECT_EQ(-EAGAIN, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 0, NULL));
+	EXPECT_EQ(0, ioc_signal(self->fd, h, SIGKILL));
+	EXPECT_EQ(0, ioc_wait(self->fd, h, 0, 0, &sig));
 	wst = ph_reap(k.pid);
 	EXPECT_EQ(wst, sig) {
 		TH_LOG("handle status %#x, waitpid status %#x", sig, wst);
@@ -550,9 +550,9 @@ static void *eperm_thread(void *p)
 		a->r_acq = -1000;
 		return NULL;
 	}
-	a->r_probe = ph_signal(a->fd, a->h, 0);
-	a->r_sig = ph_signal(a->fd, a->h, SIGUSR1);
-	a->r_acq = ph_acquire(a->fd, a->target, NULL);
+	a->r_probe = ioc_signal(a->fd, a->h, 0);
+	a->r_sig = ioc_signal(a->fd, a->h, SIGUSR1);
+	a->r_acq = ioc_acquire(a->fd, a->target, NULL);
 	return NULL;
 }
 
@@ -572,7 +572,7 @@ TEST_F(ph, signal_eperm_calling_thread)
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
 	ASSERT_EQ(0, sigprocmask(SIG_UNBLOCK, &s, NULL));
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &a.h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &a.h));
 	a.target = k.pid;
 	/* in a forked process, so the uid change cannot leak into the test */
 	pid = fork();
@@ -584,14 +584,14 @@ TEST_F(ph, signal_eperm_calling_thread)
 		CHILD_EQ(-EPERM, a.r_sig);
 		CHILD_EQ(-EPERM, a.r_acq);
 		/* this thread is still root */
-		CHILD_EQ(0, ph_signal(a.fd, a.h, 0));
-		CHILD_EQ(0, ph_signal(a.fd, a.h, SIGUSR1));
+		CHILD_EQ(0, ioc_signal(a.fd, a.h, 0));
+		CHILD_EQ(0, ioc_signal(a.fd, a.h, SIGUSR1));
 		_exit(0);
 	}
 	EXPECT_EQ(0, ph_reap(pid));
-	EXPECT_EQ(0, ph_signal(self->fd, a.h, 0));
+	EXPECT_EQ(0, ioc_signal(self->fd, a.h, 0));
 	ph_kid_exit(&k, 0);
-	EXPECT_EQ(0, ph_wait(self->fd, a.h, 0, 0, &st));
+	EXPECT_EQ(0, ioc_wait(self->fd, a.h, 0, 0, &st));
 	EXPECT_EQ(0, st);
 	EXPECT_EQ(0, ph_reap(k.pid));
 }
@@ -610,29 +610,29 @@ TEST_F(ph, unprivileged_user)
 		int fd, st;
 
 		/* a handle on a root process, acquired while still root */
-		CHILD_EQ(0, ph_acquire(self->fd, getppid(), &hroot));
+		CHILD_EQ(0, ioc_acquire(self->fd, getppid(), &hroot));
 		CHILD_EQ(0, setgid(PH_NOBODY));
 		CHILD_EQ(0, setuid(PH_NOBODY));
 		/* the device is 0666 */
-		fd = ph_open();
+		fd = ioc_open();
 		CHILD_CHECK(fd >= 0);
-		CHILD_EQ(-EPERM, ph_acquire(fd, getppid(), NULL));
-		CHILD_EQ(-EPERM, ph_acquire(fd, 1, NULL));
-		CHILD_EQ(-EPERM, ph_signal(self->fd, hroot, 0));
-		CHILD_EQ(-EPERM, ph_signal(self->fd, hroot, SIGKILL));
+		CHILD_EQ(-EPERM, ioc_acquire(fd, getppid(), NULL));
+		CHILD_EQ(-EPERM, ioc_acquire(fd, 1, NULL));
+		CHILD_EQ(-EPERM, ioc_signal(self->fd, hroot, 0));
+		CHILD_EQ(-EPERM, ioc_signal(self->fd, hroot, SIGKILL));
 		/* INFO and WAIT only need the handle */
-		CHILD_EQ(0, ph_info(self->fd, hroot, &i));
+		CHILD_EQ(0, ioc_info(self->fd, hroot, &i));
 		CHILD_EQ(getppid(), i.pid);
-		CHILD_EQ(-EAGAIN, ph_wait(self->fd, hroot, PH_WAIT_NOHANG, 0, NULL));
-		CHILD_EQ(0, ph_release(self->fd, hroot));
+		CHILD_EQ(-EAGAIN, ioc_wait(self->fd, hroot, PH_WAIT_NOHANG, 0, NULL));
+		CHILD_EQ(0, ioc_release(self->fd, hroot));
 		/* its own processes */
-		CHILD_EQ(0, ph_acquire(fd, getpid(), &h));
-		CHILD_EQ(0, ph_signal(fd, h, 0));
-		CHILD_EQ(0, ph_release(fd, h));
+		CHILD_EQ(0, ioc_acquire(fd, getpid(), &h));
+		CHILD_EQ(0, ioc_signal(fd, h, 0));
+		CHILD_EQ(0, ioc_release(fd, h));
 		CHILD_EQ(0, ph_spawn(&k));
-		CHILD_EQ(0, ph_acquire(fd, k.pid, &h));
-		CHILD_EQ(0, ph_signal(fd, h, SIGTERM));
-		CHILD_EQ(0, ph_wait(fd, h, 0, 0, &st));
+		CHILD_EQ(0, ioc_acquire(fd, k.pid, &h));
+		CHILD_EQ(0, ioc_signal(fd, h, SIGTERM));
+		CHILD_EQ(0, ioc_wait(fd, h, 0, 0, &st));
 		CHILD_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 		CHILD_EQ(st, ph_reap(k.pid));
 		close(fd);
@@ -689,10 +689,10 @@ TEST_F(ph, wait_status_encoding)
 		}
 		ph_track(self, pid);
 		close(p[0]);
-		ASSERT_EQ(0, ph_acquire(self->fd, pid, &h));
+		ASSERT_EQ(0, ioc_acquire(self->fd, pid, &h));
 		close(p[1]);
-		ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
-		ASSERT_EQ(0, ph_info(self->fd, h, &i));
+		ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
+		ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 		EXPECT_EQ(PH_STATE_DONE, i.state);
 		EXPECT_EQ(st, i.status);
 		wst = ph_reap(pid);
@@ -713,7 +713,7 @@ TEST_F(ph, wait_status_encoding)
 			EXPECT_TRUE(WIFSIGNALED(st));
 			EXPECT_EQ(-cases[c].code, WTERMSIG(st));
 		}
-		EXPECT_EQ(0, ph_release(self->fd, h));
+		EXPECT_EQ(0, ioc_release(self->fd, h));
 	}
 	unlink("/tmp/core");
 }
@@ -726,13 +726,13 @@ TEST_F(ph, wait_nohang_running)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
-	EXPECT_EQ(-EAGAIN, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
-	EXPECT_EQ(PH_STATE_RUNNING, ph_state(self->fd, h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
+	EXPECT_EQ(-EAGAIN, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
+	EXPECT_EQ(PH_STATE_RUNNING, ioc_state(self->fd, h));
 	ph_kid_exit(&k, 4);
 	ASSERT_EQ(0, ph_wait_zombie(k.pid));
 	/* it has exited: no longer EAGAIN */
-	EXPECT_EQ(0, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
+	EXPECT_EQ(0, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(4, WEXITSTATUS(st));
 	EXPECT_EQ(st, ph_reap(k.pid));
@@ -747,18 +747,18 @@ TEST_F(ph, wait_timeout)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	t0 = ph_now_ns(CLOCK_MONOTONIC);
-	EXPECT_EQ(-ETIMEDOUT, ph_wait(self->fd, h, PH_WAIT_TIMEOUT,
+	EXPECT_EQ(-ETIMEDOUT, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT,
 				      50 * 1000000ull, &st));
 	t1 = ph_now_ns(CLOCK_MONOTONIC);
 	EXPECT_LE(50 * 1000000ull, t1 - t0);
 	/* a zero timeout behaves like a poll */
-	EXPECT_EQ(-ETIMEDOUT, ph_wait(self->fd, h, PH_WAIT_TIMEOUT, 0, &st));
-	EXPECT_EQ(PH_STATE_RUNNING, ph_state(self->fd, h));
+	EXPECT_EQ(-ETIMEDOUT, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT, 0, &st));
+	EXPECT_EQ(PH_STATE_RUNNING, ioc_state(self->fd, h));
 	ph_kid_exit(&k, 5);
 	/* exits before the (long) timeout: 0 and the status */
-	ASSERT_EQ(0, ph_wait(self->fd, h, PH_WAIT_TIMEOUT,
+	ASSERT_EQ(0, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT,
 			     20 * 1000000000ull, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(5, WEXITSTATUS(st));
@@ -776,14 +776,14 @@ TEST_F(ph, wait_eintr)
 	ASSERT_EQ(0, sigaction(SIGUSR2, &sa, NULL));
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	ASSERT_EQ(0, start_waiter(&w, self->fd, h));
 	ASSERT_EQ(0, pthread_kill(w.t, SIGUSR2));
 	ASSERT_EQ(0, pthread_join(w.t, NULL));
 	EXPECT_EQ(-EINTR, w.ret);
-	EXPECT_EQ(PH_STATE_RUNNING, ph_state(self->fd, w.h));
+	EXPECT_EQ(PH_STATE_RUNNING, ioc_state(self->fd, w.h));
 	ph_kid_exit(&k, 0);
-	EXPECT_EQ(0, ph_wait(self->fd, w.h, 0, 0, &st));
+	EXPECT_EQ(0, ioc_wait(self->fd, w.h, 0, 0, &st));
 	EXPECT_EQ(st, ph_reap(k.pid));
 }
 
@@ -796,23 +796,23 @@ TEST_F(ph, wait_invalid)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	for (bit = 2; bit < 32; bit++)
-		EXPECT_EQ(-EINVAL, ph_wait(self->fd, h, 1U << bit, 0, NULL));
-	EXPECT_EQ(-EINVAL, ph_wait(self->fd, h, PH_WAIT_NOHANG | PH_WAIT_TIMEOUT,
+		EXPECT_EQ(-EINVAL, ioc_wait(self->fd, h, 1U << bit, 0, NULL));
+	EXPECT_EQ(-EINVAL, ioc_wait(self->fd, h, PH_WAIT_NOHANG | PH_WAIT_TIMEOUT,
 				   1000, NULL));
-	EXPECT_EQ(-EINVAL, ph_wait(self->fd, h, PH_WAIT_NOHANG | PH_WAIT_TIMEOUT,
+	EXPECT_EQ(-EINVAL, ioc_wait(self->fd, h, PH_WAIT_NOHANG | PH_WAIT_TIMEOUT,
 				   0, NULL));
 	/* timeout_ns without PH_WAIT_TIMEOUT (would otherwise block) */
-	EXPECT_EQ(-EINVAL, ph_wait(self->fd, h, PH_WAIT_NOHANG, 1000, NULL));
+	EXPECT_EQ(-EINVAL, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 1000, NULL));
 	memset(&w, 0, sizeof(w));
 	w.handle = h;
 	w.flags = PH_WAIT_NOHANG;
 	w.reserved = 1;
-	EXPECT_EQ(-EINVAL, ph_ioctl(self->fd, PH_IOC_WAIT, &w));
-	EXPECT_EQ(-EBADF, ph_wait(self->fd, h + 999999, PH_WAIT_NOHANG, 0, NULL));
-	EXPECT_EQ(-EBADF, ph_wait(self->fd, 0, 0, 0, NULL));
-	EXPECT_EQ(PH_STATE_RUNNING, ph_state(self->fd, h));
+	EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_WAIT, &w));
+	EXPECT_EQ(-EBADF, ioc_wait(self->fd, h + 999999, PH_WAIT_NOHANG, 0, NULL));
+	EXPECT_EQ(-EBADF, ioc_wait(self->fd, 0, 0, 0, NULL));
+	EXPECT_EQ(PH_STATE_RUNNING, ioc_state(self->fd, h));
 	ph_kid_exit(&k, 0);
 	EXPECT_EQ(0, ph_reap(k.pid));
 }
@@ -828,7 +828,7 @@ TEST_F(ph, wait_many_waiters)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	for (i = 0; i < W; i++)
 		ASSERT_EQ(0, start_waiter(&w[i], self->fd, h));
 	EXPECT_COUNTERS(1, 1, 1);
@@ -855,36 +855,36 @@ TEST_F(ph, info_states)
 	__u64 h;
 	int st;
 
-	EXPECT_EQ(-EBADF, ph_info(self->fd, 0, &i));
-	EXPECT_EQ(-EBADF, ph_info(self->fd, 424242, &i));
+	EXPECT_EQ(-EBADF, ioc_info(self->fd, 0, &i));
+	EXPECT_EQ(-EBADF, ioc_info(self->fd, 424242, &i));
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(PH_STATE_RUNNING, i.state);
 	EXPECT_EQ(0, i.status);
 	EXPECT_EQ(k.pid, i.pid);
 	EXPECT_LT(0, i.start_time);
 	ph_kid_exit(&k, 17);
 	ASSERT_EQ(0, ph_wait_zombie(k.pid));
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(PH_STATE_EXITED, i.state);
 	EXPECT_TRUE(WIFEXITED(i.status));
 	EXPECT_EQ(17, WEXITSTATUS(i.status));
 	EXPECT_EQ(k.pid, i.pid);
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(PH_STATE_DONE, i.state);
 	EXPECT_EQ(st, i.status);
 	EXPECT_EQ(k.pid, i.pid);
 	EXPECT_EQ(st, ph_reap(k.pid));
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(PH_STATE_DONE, i.state);
 	EXPECT_EQ(k.pid, i.pid);
 	/* reserved input must be zero */
 	i.handle = h;
 	i.reserved[1] = 1;
-	EXPECT_EQ(-EINVAL, ph_ioctl(self->fd, PH_IOC_INFO, &i));
+	EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_INFO, &i));
 }
 
 TEST_F(ph, fdinfo_lists_handles)
@@ -897,17 +897,17 @@ TEST_F(ph, fdinfo_lists_handles)
 	ph_track(self, a.pid);
 	ASSERT_EQ(0, ph_spawn(&b));
 	ph_track(self, b.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &hs));
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &ha));
-	ASSERT_EQ(0, ph_acquire(self->fd, b.pid, &hb));
+	ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &hs));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &ha));
+	ASSERT_EQ(0, ioc_acquire(self->fd, b.pid, &hb));
 	ph_kid_exit(&a, 0);
 	ph_kid_exit(&b, 0);
 	ASSERT_EQ(0, ph_wait_zombie(a.pid));
-	ASSERT_EQ(0, ph_wait(self->fd, hb, 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, hb, 0, 0, &st));
 	EXPECT_EQ(1, ph_fdinfo_count(self->fd, hs, getpid(), "running"));
 	EXPECT_EQ(1, ph_fdinfo_count(self->fd, ha, a.pid, "exited"));
 	EXPECT_EQ(1, ph_fdinfo_count(self->fd, hb, b.pid, "done"));
-	EXPECT_EQ(0, ph_release(self->fd, hs));
+	EXPECT_EQ(0, ioc_release(self->fd, hs));
 	EXPECT_EQ(0, ph_fdinfo_count(self->fd, hs, getpid(), "running"));
 	ph_reap(a.pid);
 	ph_reap(b.pid);
@@ -921,14 +921,14 @@ TEST_F(ph, ioctl_unknown_enotty)
 	char buf[256] = { 0 };
 	unsigned int nr;
 
-	EXPECT_EQ(-ENOTTY, ph_ioctl(self->fd, _IO(PH_IOC_MAGIC, 0), buf));
+	EXPECT_EQ(-ENOTTY, ioc_call(self->fd, _IO(PH_IOC_MAGIC, 0), buf));
 	for (nr = 6; nr < 256; nr += 7)
-		EXPECT_EQ(-ENOTTY, ph_ioctl(self->fd,
+		EXPECT_EQ(-ENOTTY, ioc_call(self->fd,
 					    _IOWR(PH_IOC_MAGIC, nr, struct ph_info), buf));
 	/* another magic, same number and size */
-	EXPECT_EQ(-ENOTTY, ph_ioctl(self->fd,
+	EXPECT_EQ(-ENOTTY, ioc_call(self->fd,
 				    _IOWR(PH_IOC_MAGIC + 1, 0x05, struct ph_info), buf));
-	EXPECT_EQ(-ENOTTY, ph_ioctl(self->fd, TCGETS, buf));
+	EXPECT_EQ(-ENOTTY, ioc_call(self->fd, TCGETS, buf));
 	EXPECT_COUNTERS(1, 0, 0);
 }
 
@@ -941,24 +941,24 @@ TEST_F(ph, ioctl_efault)
 	__u64 h;
 
 	for (c = 0; c < 5; c++) {
-		EXPECT_EQ(-EFAULT, ph_ioctl(self->fd, cmds[c], NULL));
-		EXPECT_EQ(-EFAULT, ph_ioctl(self->fd, cmds[c], ph_bad_ptr));
+		EXPECT_EQ(-EFAULT, ioc_call(self->fd, cmds[c], NULL));
+		EXPECT_EQ(-EFAULT, ioc_call(self->fd, cmds[c], ph_bad_ptr));
 	}
 	/* output side: INFO and WAIT results into a read-only page */
-	ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &h));
 	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_TRUE(ro != MAP_FAILED);
 	memset(ro, 0, sizeof(*ro));
 	ro->handle = h;
 	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
-	EXPECT_EQ(-EFAULT, ph_ioctl(self->fd, PH_IOC_INFO, ro));
+	EXPECT_EQ(-EFAULT, ioc_call(self->fd, PH_IOC_INFO, ro));
 	/* ACQUIRE whose output cannot be written must not leak a handle */
 	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ | PROT_WRITE));
 	memset(ro, 0, sizeof(struct ph_acquire));
 	((struct ph_acquire *)ro)->pid = getpid();
 	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
-	EXPECT_EQ(-EFAULT, ph_ioctl(self->fd, PH_IOC_ACQUIRE, ro));
+	EXPECT_EQ(-EFAULT, ioc_call(self->fd, PH_IOC_ACQUIRE, ro));
 	munmap(ro, 4096);
 	/* a struct straddling the end of a mapping */
 	{
@@ -970,10 +970,10 @@ TEST_F(ph, ioctl_efault)
 		ASSERT_EQ(0, munmap(two + 4096, 4096));
 		edge = (struct ph_info *)(two + 4096 - 8);
 		memcpy(edge, &h, 8);
-		EXPECT_EQ(-EFAULT, ph_ioctl(self->fd, PH_IOC_INFO, edge));
+		EXPECT_EQ(-EFAULT, ioc_call(self->fd, PH_IOC_INFO, edge));
 		munmap(two, 4096);
 	}
-	EXPECT_EQ(0, ph_release(self->fd, h));
+	EXPECT_EQ(0, ioc_release(self->fd, h));
 	EXPECT_COUNTERS(1, 0, 0);
 }
 
@@ -1007,7 +1007,7 @@ TEST_F(ph, ioctl_struct_sizes)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	for (n = 0; n < 5; n++) {
 		unsigned long cmd = c[n].cmd;
 
@@ -1018,7 +1018,7 @@ TEST_F(ph, ioctl_struct_sizes)
 			break;
 		case 1:
 			/* release a fresh handle */
-			ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h2));
+			ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h2));
 			u.h = h2;
 			break;
 		case 2:
@@ -1033,29 +1033,29 @@ TEST_F(ph, ioctl_struct_sizes)
 			break;
 		}
 		/* smaller than the first version */
-		EXPECT_EQ(-EINVAL, ph_ioctl(self->fd, PH_IOC_SIZED(cmd, c[n].v0 - 8), &u));
-		EXPECT_EQ(-EINVAL, ph_ioctl(self->fd, PH_IOC_SIZED(cmd, 0), &u));
+		EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].v0 - 8), &u));
+		EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_SIZED(cmd, 0), &u));
 		/* larger, non-zero tail */
 		u.raw[c[n].v0 + 5] = 1;
-		EXPECT_EQ(-E2BIG, ph_ioctl(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u)) {
+		EXPECT_EQ(-E2BIG, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u)) {
 			TH_LOG("cmd nr %u", (unsigned int)_IOC_NR(cmd));
 		}
 		u.raw[c[n].v0 + 5] = 0;
 		u.raw[c[n].v0 + 64] = 1;	/* beyond the encoded size */
 		/* larger, zero tail: accepted as the known version */
 		if (n == 3) {
-			EXPECT_EQ(-EAGAIN, ph_ioctl(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u));
+			EXPECT_EQ(-EAGAIN, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u));
 		} else {
-			EXPECT_EQ(0, ph_ioctl(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u)) {
+			EXPECT_EQ(0, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u)) {
 				TH_LOG("cmd nr %u", (unsigned int)_IOC_NR(cmd));
 			}
 		}
 		if (n == 0) {
 			EXPECT_NE(0, u.a.handle);
-			EXPECT_EQ(0, ph_release(self->fd, u.a.handle));
+			EXPECT_EQ(0, ioc_release(self->fd, u.a.handle));
 		}
 		if (n == 1)
-			EXPECT_EQ(-EBADF, ph_release(self->fd, h2));
+			EXPECT_EQ(-EBADF, ioc_release(self->fd, h2));
 		if (n == 4) {
 			EXPECT_EQ(k.pid, u.i.pid);
 			EXPECT_EQ(PH_STATE_RUNNING, u.i.state);
@@ -1081,22 +1081,22 @@ TEST_F(ph, close_releases_everything)
 		ASSERT_EQ(0, ph_spawn(&k[i]));
 		ph_track(self, k[i].pid);
 	}
-	fd = ph_open();
+	fd = ioc_open();
 	ASSERT_LE(0, fd);
 	EXPECT_COUNTERS(2, 0, 0);
 	for (i = 0; i < K; i++) {
-		ASSERT_EQ(0, ph_acquire(fd, k[i].pid, &ha[i]));
-		ASSERT_EQ(0, ph_acquire(fd, k[i].pid, &hb[i]));
+		ASSERT_EQ(0, ioc_acquire(fd, k[i].pid, &ha[i]));
+		ASSERT_EQ(0, ioc_acquire(fd, k[i].pid, &hb[i]));
 	}
 	for (i = 0; i < 100; i++)
-		ASSERT_EQ(0, ph_acquire(fd, getpid(), &h));
+		ASSERT_EQ(0, ioc_acquire(fd, getpid(), &h));
 	/* some exited (zombies), some of those DONE through one handle */
 	for (i = 0; i < K / 2; i++) {
 		ph_kid_exit(&k[i], i);
 		ASSERT_EQ(0, ph_wait_zombie(k[i].pid));
 	}
 	for (i = 0; i < K / 4; i++)
-		ASSERT_EQ(0, ph_wait(fd, ha[i], 0, 0, &st));
+		ASSERT_EQ(0, ioc_wait(fd, ha[i], 0, 0, &st));
 	EXPECT_COUNTERS(2, 2 * K + 100, 2 * K + 100 - K / 4);
 	close(fd);
 	EXPECT_COUNTERS(1, 0, 0);
@@ -1116,9 +1116,9 @@ TEST_F(ph, close_with_wait_in_flight)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	fd = ph_open();
+	fd = ioc_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ph_acquire(fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(fd, k.pid, &h));
 	ASSERT_EQ(0, start_waiter(&w, fd, h));
 	ASSERT_EQ(0, close(fd));
 	/* the in-flight call still holds the file, the handle, the process */
@@ -1143,7 +1143,7 @@ TEST_F(ph, share_by_fork)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1151,13 +1151,13 @@ TEST_F(ph, share_by_fork)
 		struct ph_info ci;
 
 		close(p[0]);
-		CHILD_EQ(0, ph_info(self->fd, h, &ci));
+		CHILD_EQ(0, ioc_info(self->fd, h, &ci));
 		CHILD_EQ(k.pid, ci.pid);
 		/* same table: its acquire is visible to the parent */
-		CHILD_EQ(0, ph_acquire(self->fd, getppid(), &hc));
+		CHILD_EQ(0, ioc_acquire(self->fd, getppid(), &hc));
 		CHILD_CHECK(write(p[1], &hc, sizeof(hc)) == sizeof(hc));
 		/* and its release too */
-		CHILD_EQ(0, ph_release(self->fd, h));
+		CHILD_EQ(0, ioc_release(self->fd, h));
 		_exit(0);
 	}
 	close(p[1]);
@@ -1166,10 +1166,10 @@ TEST_F(ph, share_by_fork)
 	EXPECT_EQ(0, ph_reap(pid));
 	/* one open file, one table */
 	EXPECT_COUNTERS(1, 1, 1);
-	EXPECT_EQ(-EBADF, ph_info(self->fd, h, &i));
-	ASSERT_EQ(0, ph_info(self->fd, hc, &i));
+	EXPECT_EQ(-EBADF, ioc_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, hc, &i));
 	EXPECT_EQ(getpid(), i.pid);
-	EXPECT_EQ(0, ph_release(self->fd, hc));
+	EXPECT_EQ(0, ioc_release(self->fd, hc));
 	ph_kid_exit(&k, 0);
 	st = ph_reap(k.pid);
 	EXPECT_EQ(0, st);
@@ -1230,14 +1230,14 @@ TEST_F(ph, share_by_scm_rights)
 		fd = recv_fd(sv[1]);
 		CHILD_CHECK(fd >= 0);
 		CHILD_EQ(sizeof(h), ph_read_full(sv[1], &h, sizeof(h)));
-		CHILD_EQ(0, ph_info(fd, h, &ci));
+		CHILD_EQ(0, ioc_info(fd, h, &ci));
 		CHILD_EQ(getppid(), ci.pid);
-		CHILD_EQ(0, ph_acquire(fd, getpid(), &hc));
+		CHILD_EQ(0, ioc_acquire(fd, getpid(), &hc));
 		CHILD_EQ(0, ph_write_full(sv[1], &hc, sizeof(hc)));
 		/* parent closes its descriptor: the table lives on here */
 		CHILD_EQ(1, ph_read_full(sv[1], &b, 1));
-		CHILD_EQ(0, ph_info(fd, h, &ci));
-		CHILD_EQ(0, ph_release(fd, h));
+		CHILD_EQ(0, ioc_info(fd, h, &ci));
+		CHILD_EQ(0, ioc_release(fd, h));
 		CHILD_EQ(0, ph_write_full(sv[1], &b, 1));
 		CHILD_EQ(1, ph_read_full(sv[1], &b, 1));
 		close(fd);
@@ -1245,11 +1245,11 @@ TEST_F(ph, share_by_scm_rights)
 	}
 	ph_track(self, pid);
 	close(sv[1]);
-	ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &h));
 	ASSERT_EQ(0, send_fd(sv[0], self->fd));
 	ASSERT_EQ(0, ph_write_full(sv[0], &h, sizeof(h)));
 	ASSERT_EQ(sizeof(hc), ph_read_timeout(sv[0], &hc, sizeof(hc), 10000));
-	ASSERT_EQ(0, ph_info(self->fd, hc, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, hc, &i));
 	EXPECT_EQ(pid, i.pid);
 	EXPECT_COUNTERS(1, 2, 2);
 	close(self->fd);
@@ -1280,7 +1280,7 @@ TEST_F(ph, events_read_basic)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, read(self->fd, ev, sizeof(ev)));
 	EXPECT_EQ(EAGAIN, errno);
@@ -1309,7 +1309,7 @@ TEST_F(ph, events_read_basic)
 	EXPECT_EQ(-1, read(self->fd, ev, sizeof(ev)));
 	EXPECT_EQ(EAGAIN, errno);
 	/* reading the event does not make the handle DONE */
-	EXPECT_EQ(PH_STATE_EXITED, ph_state(self->fd, h));
+	EXPECT_EQ(PH_STATE_EXITED, ioc_state(self->fd, h));
 }
 
 /* ==================================================================== */
@@ -1345,7 +1345,7 @@ TEST_F(ph, module_busy_while_open)
 		TH_LOG("delete_module: %s", strerror(errno));
 	}
 	ASSERT_EQ(0, access(PH_DEV, F_OK));
-	EXPECT_EQ(0, ph_acquire(self->fd, getpid(), NULL));
+	EXPECT_EQ(0, ioc_acquire(self->fd, getpid(), NULL));
 }
 
 TEST_HARNESS_MAIN

@@ -79,7 +79,7 @@ TEST_F_TIMEOUT(ph, thousand_exits, 150)
 		pid[i] = fork_exiter(i, i % 10 == 5 ? go1[0] : go2[0],
 				     go1[1], go2[1]);
 		ASSERT_LT(0, pid[i]);
-		ASSERT_EQ(0, ph_acquire(self->fd, pid[i], &h[i]));
+		ASSERT_EQ(0, ioc_acquire(self->fd, pid[i], &h[i]));
 	}
 	close(go1[0]);
 	close(go2[0]);
@@ -92,7 +92,7 @@ TEST_F_TIMEOUT(ph, thousand_exits, 150)
 		ASSERT_EQ(0, ph_wait_zombie(pid[i]));
 	ASSERT_TRUE(ph_until(readable(self->fd), 10000));
 	for (i = 5; i < N; i += 10)
-		ASSERT_EQ(0, ph_release(self->fd, h[i]));
+		ASSERT_EQ(0, ioc_release(self->fd, h[i]));
 	/* nothing left to read */
 	EXPECT_FALSE(readable(self->fd));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
@@ -101,7 +101,7 @@ TEST_F_TIMEOUT(ph, thousand_exits, 150)
 
 	/* batch 2: every 10th (i % 10 == 3) released while still running */
 	for (i = 3; i < N; i += 10)
-		ASSERT_EQ(0, ph_release(self->fd, h[i]));
+		ASSERT_EQ(0, ioc_release(self->fd, h[i]));
 	ASSERT_EQ(0, write_n(go2[1], N - N / 10));
 	for (i = 0; i < N; i++)
 		if (i % 10 != 3 && i % 10 != 5)
@@ -128,7 +128,7 @@ TEST_F_TIMEOUT(ph, thousand_exits, 150)
 	/* no more, ever: not even a little later */
 	EXPECT_EQ(-1, read(self->fd, ev, sizeof(*ev)));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(0, ph_read_events(self->fd, ev + got, 8, 1, 200));
+	EXPECT_EQ(0, dev_read_events(self->fd, ev + got, 8, 1, 200));
 	for (i = 0; i < N; i++)
 		wst[i] = ph_reap(pid[i]);
 	for (int e = 0; e < got; e++) {
@@ -157,7 +157,7 @@ TEST_F_TIMEOUT(ph, thousand_exits, 150)
 	for (i = 0; i < N; i++) {
 		if (i % 10 == 3 || i % 10 == 5)
 			continue;
-		ASSERT_EQ(PH_STATE_EXITED, ph_state(self->fd, h[i]));
+		ASSERT_EQ(PH_STATE_EXITED, ioc_state(self->fd, h[i]));
 	}
 	EXPECT_COUNTERS(1, want, want);
 	close(go1[1]);
@@ -216,7 +216,7 @@ TEST_F_TIMEOUT(ph, events_concurrent_readers, 90)
 	for (i = 0; i < N; i++) {
 		pid[i] = fork_exiter(i, go[0], go[1], go[1]);
 		ASSERT_LT(0, pid[i]);
-		ASSERT_EQ(0, ph_acquire(self->fd, pid[i], &h[i]));
+		ASSERT_EQ(0, ioc_acquire(self->fd, pid[i], &h[i]));
 	}
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
 	for (i = 0; i < R; i++) {
@@ -262,16 +262,16 @@ TEST_F(ph, events_released_before_exit_dropped)
 	ph_track(self, a.pid);
 	ASSERT_EQ(0, ph_spawn(&b));
 	ph_track(self, b.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &ha));
-	ASSERT_EQ(0, ph_acquire(self->fd, b.pid, &hb));
-	ASSERT_EQ(0, ph_release(self->fd, ha));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &ha));
+	ASSERT_EQ(0, ioc_acquire(self->fd, b.pid, &hb));
+	ASSERT_EQ(0, ioc_release(self->fd, ha));
 	ph_kid_exit(&a, 1);
 	ASSERT_EQ(0, ph_wait_zombie(a.pid));
 	ph_kid_exit(&b, 2);
 	/* b's event comes; a's never does */
-	ASSERT_EQ(1, ph_read_events(self->fd, ev, 2, 1, 10000));
+	ASSERT_EQ(1, dev_read_events(self->fd, ev, 2, 1, 10000));
 	EXPECT_EQ(hb, ev[0].handle);
-	EXPECT_EQ(0, ph_read_events(self->fd, ev, 2, 1, 100));
+	EXPECT_EQ(0, dev_read_events(self->fd, ev, 2, 1, 100));
 	ph_reap(a.pid);
 	ph_reap(b.pid);
 }
@@ -284,14 +284,14 @@ TEST_F(ph, events_released_after_exit_dropped)
 
 	ASSERT_EQ(0, ph_spawn(&a));
 	ph_track(self, a.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &ha));
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &ha2));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &ha));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &ha2));
 	ph_kid_exit(&a, 1);
 	ASSERT_EQ(0, ph_wait_zombie(a.pid));
 	ASSERT_TRUE(ph_until(readable(self->fd), 10000));
-	ASSERT_EQ(0, ph_release(self->fd, ha));
+	ASSERT_EQ(0, ioc_release(self->fd, ha));
 	/* ha2's event is still there, ha's is gone */
-	ASSERT_EQ(1, ph_read_events(self->fd, ev, 2, 2, 200));
+	ASSERT_EQ(1, dev_read_events(self->fd, ev, 2, 2, 200));
 	EXPECT_EQ(ha2, ev[0].handle);
 	EXPECT_FALSE(readable(self->fd));
 	ph_reap(a.pid);
@@ -307,14 +307,14 @@ TEST_F(ph, events_independent_of_wait)
 
 	ASSERT_EQ(0, ph_spawn(&a));
 	ph_track(self, a.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &h));
 	ph_kid_exit(&a, 44);
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
-	ASSERT_EQ(1, ph_read_events(self->fd, ev, 2, 2, 200));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(1, dev_read_events(self->fd, ev, 2, 2, 200));
 	EXPECT_EQ(h, ev[0].handle);
 	EXPECT_EQ(st, ev[0].status);
 	EXPECT_EQ(a.pid, ev[0].pid);
-	EXPECT_EQ(PH_STATE_DONE, ph_state(self->fd, h));
+	EXPECT_EQ(PH_STATE_DONE, ioc_state(self->fd, h));
 	EXPECT_EQ(st, ph_reap(a.pid));
 }
 
@@ -329,8 +329,8 @@ TEST_F(ph, events_zombie_acquired)
 	ph_track(self, a.pid);
 	ph_kid_exit(&a, 45);
 	ASSERT_EQ(0, ph_wait_zombie(a.pid));
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &h));
-	ASSERT_EQ(1, ph_read_events(self->fd, ev, 2, 2, 1000));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &h));
+	ASSERT_EQ(1, dev_read_events(self->fd, ev, 2, 2, 1000));
 	EXPECT_EQ(h, ev[0].handle);
 	EXPECT_EQ(a.pid, ev[0].pid);
 	EXPECT_EQ(45, WEXITSTATUS(ev[0].status));
@@ -354,13 +354,13 @@ TEST_F(ph, events_exit_order)
 	for (i = 0; i < N; i++) {
 		int j = (i * 17) % N;
 
-		ASSERT_EQ(0, ph_acquire(self->fd, k[j].pid, &h[j]));
+		ASSERT_EQ(0, ioc_acquire(self->fd, k[j].pid, &h[j]));
 	}
 	for (i = N - 1; i >= 0; i--) {
 		ph_kid_exit(&k[i], i);
 		ASSERT_EQ(0, ph_wait_zombie(k[i].pid));
 	}
-	ASSERT_EQ(N, ph_read_events(self->fd, ev, N + 1, N + 1, 1000));
+	ASSERT_EQ(N, dev_read_events(self->fd, ev, N + 1, N + 1, 1000));
 	for (i = 0; i < N; i++) {
 		EXPECT_EQ(h[N - 1 - i], ev[i].handle) {
 			TH_LOG("position %d", i);
@@ -384,8 +384,8 @@ TEST_F(ph, events_short_buffer)
 	ph_track(self, a.pid);
 	ASSERT_EQ(0, ph_spawn(&b));
 	ph_track(self, b.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &ha));
-	ASSERT_EQ(0, ph_acquire(self->fd, b.pid, &hb));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &ha));
+	ASSERT_EQ(0, ioc_acquire(self->fd, b.pid, &hb));
 	ph_kid_exit(&a, 1);
 	ASSERT_EQ(0, ph_wait_zombie(a.pid));
 	ph_kid_exit(&b, 2);
@@ -400,7 +400,7 @@ TEST_F(ph, events_short_buffer)
 	memcpy(&ev[0], buf, sizeof(ev[0]));
 	EXPECT_EQ(ha, ev[0].handle);
 	/* the second is queued or about to be */
-	ASSERT_EQ(1, ph_read_events(self->fd, &ev[1], 2, 2, 1000));
+	ASSERT_EQ(1, dev_read_events(self->fd, &ev[1], 2, 2, 1000));
 	EXPECT_EQ(hb, ev[1].handle);
 	ph_reap(a.pid);
 	ph_reap(b.pid);
@@ -432,11 +432,11 @@ TEST_F(ph, events_blocking_read_wakes)
 
 	ASSERT_EQ(0, ph_spawn(&a));
 	ph_track(self, a.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &h));
 	ASSERT_EQ(0, pthread_create(&r.t, NULL, reader_fn, &r));
 	ASSERT_TRUE(ph_until(__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) &&
 			     ph_in_read(r.tid, self->fd), 10000));
-	ASSERT_EQ(0, ph_signal(self->fd, h, SIGKILL));
+	ASSERT_EQ(0, ioc_signal(self->fd, h, SIGKILL));
 	ASSERT_EQ(0, pthread_join(r.t, NULL));
 	ASSERT_EQ(sizeof(struct ph_event), r.n);
 	EXPECT_EQ(h, r.ev[0].handle);
@@ -473,7 +473,7 @@ TEST_F(ph, events_epoll)
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ee));
 	ASSERT_EQ(0, ph_spawn(&a));
 	ph_track(self, a.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, a.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, a.pid, &h));
 	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
 	ph_kid_exit(&a, 6);
 	ASSERT_EQ(1, epoll_wait(ep, &out, 1, 10000));

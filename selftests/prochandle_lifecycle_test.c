@@ -119,9 +119,9 @@ TEST_F(ph, group_exit_from_nonleader_thread)
 		pid = spawn_threaded(c[n].mode, c[n].code, false, -1, -1, &gofd);
 		ASSERT_LT(0, pid);
 		ph_track(self, pid);
-		ASSERT_EQ(0, ph_acquire(self->fd, pid, &h));
+		ASSERT_EQ(0, ioc_acquire(self->fd, pid, &h));
 		go(gofd);
-		ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+		ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 		wst = ph_reap(pid);
 		EXPECT_EQ(wst, st);
 		if (c[n].mode == T_EXIT_GROUP) {
@@ -131,7 +131,7 @@ TEST_F(ph, group_exit_from_nonleader_thread)
 			EXPECT_TRUE(WIFSIGNALED(st));
 			EXPECT_EQ(c[n].code, WTERMSIG(st));
 		}
-		EXPECT_EQ(0, ph_release(self->fd, h));
+		EXPECT_EQ(0, ioc_release(self->fd, h));
 	}
 }
 
@@ -153,18 +153,18 @@ static void expect_still_running(struct __test_metadata *_metadata, int fd,
 	struct ph_info i;
 	__u64 h2;
 
-	EXPECT_EQ(-EAGAIN, ph_wait(fd, h, PH_WAIT_NOHANG, 0, NULL));
-	EXPECT_EQ(-ETIMEDOUT, ph_wait(fd, h, PH_WAIT_TIMEOUT, 20000000, NULL));
-	ASSERT_EQ(0, ph_info(fd, h, &i));
+	EXPECT_EQ(-EAGAIN, ioc_wait(fd, h, PH_WAIT_NOHANG, 0, NULL));
+	EXPECT_EQ(-ETIMEDOUT, ioc_wait(fd, h, PH_WAIT_TIMEOUT, 20000000, NULL));
+	ASSERT_EQ(0, ioc_info(fd, h, &i));
 	EXPECT_EQ(PH_STATE_RUNNING, i.state);
 	EXPECT_EQ(pid, i.pid);
 	EXPECT_EQ(0, i.status);
-	EXPECT_EQ(0, ph_signal(fd, h, 0));
+	EXPECT_EQ(0, ioc_signal(fd, h, 0));
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 	/* a new handle sees a running process too */
-	ASSERT_EQ(0, ph_acquire(fd, pid, &h2));
-	EXPECT_EQ(PH_STATE_RUNNING, ph_state(fd, h2));
-	EXPECT_EQ(0, ph_release(fd, h2));
+	ASSERT_EQ(0, ioc_acquire(fd, pid, &h2));
+	EXPECT_EQ(PH_STATE_RUNNING, ioc_state(fd, h2));
+	EXPECT_EQ(0, ioc_release(fd, h2));
 }
 
 TEST_F(ph, leader_exits_first_not_exited)
@@ -177,7 +177,7 @@ TEST_F(ph, leader_exits_first_not_exited)
 	pid = spawn_threaded(T_EXIT_LAST, 5, true, -1, -1, &gofd);
 	ASSERT_LT(0, pid);
 	ph_track(self, pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, pid, &h));
 	/*
 	 * The leader is a zombie ("Threads:" still counts it until the group
 	 * is released); the other thread waits for our byte.
@@ -185,17 +185,17 @@ TEST_F(ph, leader_exits_first_not_exited)
 	ASSERT_TRUE(ph_until(proc_is_zombie(pid), 10000));
 	expect_still_running(_metadata, self->fd, h, pid);
 	go(gofd);
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(5, WEXITSTATUS(st));
 	wst = ph_reap(pid);
 	EXPECT_EQ(wst, st);
 	/* exactly one event */
-	ASSERT_EQ(1, ph_read_events(self->fd, &ev, 1, 1, 10000));
+	ASSERT_EQ(1, dev_read_events(self->fd, &ev, 1, 1, 10000));
 	EXPECT_EQ(h, ev.handle);
 	EXPECT_EQ(pid, ev.pid);
 	EXPECT_EQ(st, ev.status);
-	EXPECT_EQ(0, ph_read_events(self->fd, &ev, 1, 1, 0));
+	EXPECT_EQ(0, dev_read_events(self->fd, &ev, 1, 1, 0));
 }
 
 TEST_F(ph, nonleader_exec_not_exited)
@@ -213,7 +213,7 @@ TEST_F(ph, nonleader_exec_not_exited)
 	ph_track(self, pid);
 	close(ready[1]);
 	close(ctl[0]);
-	ASSERT_EQ(0, ph_acquire(self->fd, pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, pid, &h));
 	go(gofd);
 	/* the exec'd image (now the leader, same pid) says hello */
 	ASSERT_EQ(1, ph_read_timeout(ready[0], &c, 1, 20000));
@@ -222,15 +222,15 @@ TEST_F(ph, nonleader_exec_not_exited)
 	expect_still_running(_metadata, self->fd, h, pid);
 	c = 9;
 	ASSERT_EQ(1, write(ctl[1], &c, 1));
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(9, WEXITSTATUS(st));
 	wst = ph_reap(pid);
 	EXPECT_EQ(wst, st);
-	ASSERT_EQ(1, ph_read_events(self->fd, &ev, 1, 1, 10000));
+	ASSERT_EQ(1, dev_read_events(self->fd, &ev, 1, 1, 10000));
 	EXPECT_EQ(h, ev.handle);
 	EXPECT_EQ(st, ev.status);
-	EXPECT_EQ(0, ph_read_events(self->fd, &ev, 1, 1, 0));
+	EXPECT_EQ(0, dev_read_events(self->fd, &ev, 1, 1, 0));
 	close(ready[0]);
 	close(ctl[1]);
 }
@@ -264,13 +264,13 @@ TEST_F(ph, leader_exec_not_exited)
 	close(ready[1]);
 	close(ctl[0]);
 	close(go_p[0]);
-	ASSERT_EQ(0, ph_acquire(self->fd, pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, pid, &h));
 	go(go_p[1]);
 	ASSERT_EQ(1, ph_read_timeout(ready[0], &c, 1, 20000));
 	expect_still_running(_metadata, self->fd, h, pid);
 	c = 0;
 	ASSERT_EQ(1, write(ctl[1], &c, 1));
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_EQ(0, st);
 	EXPECT_EQ(st, ph_reap(pid));
 	close(ready[0]);
@@ -287,15 +287,15 @@ TEST_F(ph, stopped_is_running)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	ASSERT_EQ(0, start_waiter(&w, self->fd, h));
-	ASSERT_EQ(0, ph_signal(self->fd, h, SIGSTOP));
+	ASSERT_EQ(0, ioc_signal(self->fd, h, SIGSTOP));
 	ASSERT_EQ(0, waitid(P_PID, k.pid, &si, WSTOPPED));
 	ASSERT_EQ(CLD_STOPPED, si.si_code);
 	expect_still_running(_metadata, self->fd, h, k.pid);
 	ASSERT_TRUE(ph_until(ph_in_ioctl(w.tid, self->fd, PH_IOC_WAIT), 5000));
 	EXPECT_EQ(1, __atomic_load_n(&w.ret, __ATOMIC_SEQ_CST));
-	ASSERT_EQ(0, ph_signal(self->fd, h, SIGCONT));
+	ASSERT_EQ(0, ioc_signal(self->fd, h, SIGCONT));
 	ASSERT_EQ(0, waitid(P_PID, k.pid, &si, WCONTINUED));
 	ASSERT_EQ(CLD_CONTINUED, si.si_code);
 	expect_still_running(_metadata, self->fd, h, k.pid);
@@ -318,26 +318,26 @@ TEST_F(ph, status_after_parent_reaped)
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	ph_kid_exit(&k, 77);
 	wst = ph_reap(k.pid);
 	ASSERT_TRUE(WIFEXITED(wst));
 	/* reaped by pid: the handle still knows how it ended */
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(PH_STATE_EXITED, i.state);
 	EXPECT_EQ(wst, i.status);
-	EXPECT_EQ(-ESRCH, ph_signal(self->fd, h, 0));
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	EXPECT_EQ(-ESRCH, ioc_signal(self->fd, h, 0));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_EQ(wst, st);
-	EXPECT_EQ(-ESRCH, ph_acquire(self->fd, k.pid, NULL));
+	EXPECT_EQ(-ESRCH, ioc_acquire(self->fd, k.pid, NULL));
 	EXPECT_COUNTERS(1, 1, 0);
 	/* and after a signal death */
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	ASSERT_EQ(0, kill(k.pid, SIGQUIT));
 	wst = ph_reap(k.pid);
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_EQ(wst, st);
 	EXPECT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(SIGQUIT, WTERMSIG(st));
@@ -381,12 +381,12 @@ TEST_F(ph, wait_nonchild_grandchild)
 	close(info[1]);
 	close(ctl[0]);
 	ASSERT_EQ(sizeof(g), ph_read_timeout(info[0], &g, sizeof(g), 10000));
-	ASSERT_EQ(0, ph_acquire(self->fd, g, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, g, &h));
 	/* not our child: waitpid cannot see it */
 	EXPECT_EQ(-1, waitpid(g, &st, WNOHANG));
 	EXPECT_EQ(ECHILD, errno);
 	ASSERT_EQ(1, write(ctl[1], "\x2a", 1));
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(42, WEXITSTATUS(st));
 	ASSERT_EQ(1, write(done[1], "d", 1));
@@ -451,10 +451,10 @@ TEST_F(ph, wait_reparented_orphan)
 	close(ctl[0]);
 	ASSERT_EQ(sizeof(g), ph_read_timeout(info[0], &g, sizeof(g), 10000));
 	ASSERT_EQ(1, ph_read_timeout(info[0], &st, 1, 10000));
-	ASSERT_EQ(0, ph_acquire(self->fd, g, &h));
-	EXPECT_EQ(-EAGAIN, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, NULL));
+	ASSERT_EQ(0, ioc_acquire(self->fd, g, &h));
+	EXPECT_EQ(-EAGAIN, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 0, NULL));
 	ASSERT_EQ(1, write(ctl[1], "\x15", 1));
-	ASSERT_EQ(0, ph_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(21, WEXITSTATUS(st));
 	ASSERT_EQ(sizeof(wst), ph_read_timeout(info[0], &wst, sizeof(wst), 10000));
@@ -495,10 +495,10 @@ TEST_F(ph, wait_orphan_of_init)
 	close(info[1]);
 	close(ctl[0]);
 	ASSERT_EQ(sizeof(g), ph_read_timeout(info[0], &g, sizeof(g), 10000));
-	ASSERT_EQ(0, ph_acquire(self->fd, g, &h));
+	ASSERT_EQ(0, ioc_acquire(self->fd, g, &h));
 	EXPECT_EQ(0, ph_reap(mid));
 	ASSERT_EQ(1, write(ctl[1], "\x07", 1));
-	ASSERT_EQ(0, ph_wait(self->fd, h, PH_WAIT_TIMEOUT, 20000000000ull, &st));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT, 20000000000ull, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(7, WEXITSTATUS(st));
 	close(info[0]);
@@ -520,22 +520,22 @@ TEST_F_TIMEOUT(ph, many_handles_one_process, 90)
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
 	for (f = 0; f < F; f++) {
-		fds[f] = ph_open();
+		fds[f] = ioc_open();
 		ASSERT_LE(0, fds[f]);
 		for (i = 0; i < H; i++)
-			ASSERT_EQ(0, ph_acquire(fds[f], k.pid, &h[f * H + i]));
+			ASSERT_EQ(0, ioc_acquire(fds[f], k.pid, &h[f * H + i]));
 	}
 	EXPECT_COUNTERS(1 + F, F * H, F * H);
 	ph_kid_exit(&k, 8);
-	ASSERT_EQ(0, ph_wait(fds[0], h[0], 0, 0, &st));
+	ASSERT_EQ(0, ioc_wait(fds[0], h[0], 0, 0, &st));
 	wst = ph_reap(k.pid);
 	EXPECT_EQ(wst, st);
 	for (f = 0; f < F; f++) {
-		int got = ph_read_events(fds[f], ev, H, H, 20000);
+		int got = dev_read_events(fds[f], ev, H, H, 20000);
 
 		/* one event per handle, each handle exactly once */
 		ASSERT_EQ(H, got);
-		EXPECT_EQ(0, ph_read_events(fds[f], ev, H, 1, 0));
+		EXPECT_EQ(0, dev_read_events(fds[f], ev, H, 1, 0));
 		qsort(ev, H, sizeof(*ev), ph_cmp_event);
 		qsort(h + f * H, H, sizeof(*h), ph_cmp_u64);
 		for (i = 0; i < H; i++) {
@@ -546,7 +546,7 @@ TEST_F_TIMEOUT(ph, many_handles_one_process, 90)
 		for (i = 0; i < H; i++) {
 			struct ph_info inf;
 
-			ASSERT_EQ(0, ph_info(fds[f], h[f * H + i], &inf));
+			ASSERT_EQ(0, ioc_info(fds[f], h[f * H + i], &inf));
 			ASSERT_NE(PH_STATE_RUNNING, inf.state);
 			ASSERT_EQ(st, inf.status);
 		}

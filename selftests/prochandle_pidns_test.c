@@ -82,14 +82,14 @@ static void reuse_round(int fd, int round)
 		_exit(0);
 	}
 	close(actl[0]);
-	CHILD_EQ(0, ph_acquire(fd, a, &ha1));	/* stays EXITED */
-	CHILD_EQ(0, ph_acquire(fd, a, &ha2));	/* becomes DONE */
-	CHILD_EQ(0, ph_info(fd, ha1, &ia));
+	CHILD_EQ(0, ioc_acquire(fd, a, &ha1));	/* stays EXITED */
+	CHILD_EQ(0, ioc_acquire(fd, a, &ha2));	/* becomes DONE */
+	CHILD_EQ(0, ioc_info(fd, ha1, &ia));
 	CHILD_EQ(a, ia.pid);
 	ticks_a = ph_stat_starttime("/proc", a);
 	CHILD_EQ(ticks_a, ia.start_time / tick_ns);
-	CHILD_EQ(0, ph_signal(fd, ha2, SIGKILL));
-	CHILD_EQ(0, ph_wait(fd, ha2, 0, 0, &st));
+	CHILD_EQ(0, ioc_signal(fd, ha2, SIGKILL));
+	CHILD_EQ(0, ioc_wait(fd, ha2, 0, 0, &st));
 	CHILD_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	CHILD_EQ(st, ph_reap(a));
 	close(actl[1]);
@@ -122,53 +122,53 @@ static void reuse_round(int fd, int round)
 	CHILD_EQ(1, ph_read_full(brep[0], &c, 1));
 
 	/* the old handles never reach B */
-	CHILD_EQ(-ESRCH, ph_signal(fd, ha1, SIGUSR1));
-	CHILD_EQ(-ESRCH, ph_signal(fd, ha1, SIGTERM));
-	CHILD_EQ(-ESRCH, ph_signal(fd, ha1, SIGKILL));
-	CHILD_EQ(-ESRCH, ph_signal(fd, ha1, 0));
-	CHILD_EQ(-ESRCH, ph_signal(fd, ha2, SIGUSR1));
-	CHILD_EQ(-ESRCH, ph_signal(fd, ha2, SIGKILL));
-	CHILD_EQ(-ESRCH, ph_signal(fd, ha2, 0));
+	CHILD_EQ(-ESRCH, ioc_signal(fd, ha1, SIGUSR1));
+	CHILD_EQ(-ESRCH, ioc_signal(fd, ha1, SIGTERM));
+	CHILD_EQ(-ESRCH, ioc_signal(fd, ha1, SIGKILL));
+	CHILD_EQ(-ESRCH, ioc_signal(fd, ha1, 0));
+	CHILD_EQ(-ESRCH, ioc_signal(fd, ha2, SIGUSR1));
+	CHILD_EQ(-ESRCH, ioc_signal(fd, ha2, SIGKILL));
+	CHILD_EQ(-ESRCH, ioc_signal(fd, ha2, 0));
 	/* and report A's end, not B's life */
-	CHILD_EQ(0, ph_info(fd, ha1, &ia));
+	CHILD_EQ(0, ioc_info(fd, ha1, &ia));
 	CHILD_EQ(PH_STATE_EXITED, ia.state);
 	CHILD_EQ(st, ia.status);
-	CHILD_EQ(0, ph_wait(fd, ha1, PH_WAIT_NOHANG, 0, &st2));
+	CHILD_EQ(0, ioc_wait(fd, ha1, PH_WAIT_NOHANG, 0, &st2));
 	CHILD_EQ(st, st2);
-	CHILD_EQ(0, ph_wait(fd, ha2, 0, 0, &st2));
+	CHILD_EQ(0, ioc_wait(fd, ha2, 0, 0, &st2));
 	CHILD_EQ(st, st2);
 
 	/* start-time pinning refuses the reused number, in ns and in ticks */
 	ticks_b = ph_stat_starttime("/proc", b);
 	CHILD_CHECK(ticks_b > ticks_a);
-	CHILD_EQ(-ESRCH, ph_acquire_st(fd, b, PH_ACQUIRE_STARTTIME, ia.start_time, NULL));
-	CHILD_EQ(-ESRCH, ph_acquire_st(fd, b, PH_ACQUIRE_STARTTIME_TICKS, ticks_a, NULL));
-	CHILD_EQ(0, ph_acquire_st(fd, b, PH_ACQUIRE_STARTTIME_TICKS, ticks_b, &hb));
-	CHILD_EQ(0, ph_info(fd, hb, &ib));
+	CHILD_EQ(-ESRCH, ioc_acquire_st(fd, b, PH_ACQUIRE_STARTTIME, ia.start_time, NULL));
+	CHILD_EQ(-ESRCH, ioc_acquire_st(fd, b, PH_ACQUIRE_STARTTIME_TICKS, ticks_a, NULL));
+	CHILD_EQ(0, ioc_acquire_st(fd, b, PH_ACQUIRE_STARTTIME_TICKS, ticks_b, &hb));
+	CHILD_EQ(0, ioc_info(fd, hb, &ib));
 	CHILD_EQ(b, ib.pid);
 	CHILD_EQ(PH_STATE_RUNNING, ib.state);
 	CHILD_CHECK(ib.start_time > ia.start_time);
 	CHILD_EQ(ticks_b, ib.start_time / tick_ns);
-	CHILD_EQ(0, ph_acquire_st(fd, b, PH_ACQUIRE_STARTTIME, ib.start_time, &hb2));
-	CHILD_EQ(0, ph_release(fd, hb2));
+	CHILD_EQ(0, ioc_acquire_st(fd, b, PH_ACQUIRE_STARTTIME, ib.start_time, &hb2));
+	CHILD_EQ(0, ioc_release(fd, hb2));
 
 	/* B untouched: alive, nothing pending */
-	CHILD_EQ(0, ph_signal(fd, hb, 0));
-	CHILD_EQ(-EAGAIN, ph_wait(fd, hb, PH_WAIT_NOHANG, 0, NULL));
+	CHILD_EQ(0, ioc_signal(fd, hb, 0));
+	CHILD_EQ(-EAGAIN, ioc_wait(fd, hb, PH_WAIT_NOHANG, 0, NULL));
 	CHILD_EQ(1, write(bctl[1], "x", 1));
 	CHILD_EQ(sizeof(pend), ph_read_full(brep[0], &pend, sizeof(pend)));
 	if (pend)
 		fprintf(stderr, "# round %d: pid %d got a signal meant for its predecessor (%#x)\n",
 			round, b, pend);
 	CHILD_EQ(0, pend);
-	CHILD_EQ(0, ph_wait(fd, hb, 0, 0, &st2));
+	CHILD_EQ(0, ioc_wait(fd, hb, 0, 0, &st2));
 	CHILD_EQ(0, st2);
 	CHILD_EQ(0, ph_reap(b));
 	close(bctl[1]);
 	close(brep[0]);
-	CHILD_EQ(0, ph_release(fd, ha1));
-	CHILD_EQ(0, ph_release(fd, ha2));
-	CHILD_EQ(0, ph_release(fd, hb));
+	CHILD_EQ(0, ioc_release(fd, ha1));
+	CHILD_EQ(0, ioc_release(fd, ha2));
+	CHILD_EQ(0, ioc_release(fd, hb));
 }
 
 TEST_F_TIMEOUT(ph, pid_reuse_refused, 90)
@@ -261,46 +261,46 @@ static void ns_side(int fd, int rd, int wr)
 	}
 	CHILD_EQ(2, d);
 	CHILD_EQ(3, d2);
-	CHILD_EQ(0, ph_acquire(fd, d, &fn.hd));
-	CHILD_EQ(0, ph_acquire(fd, d2, &fn.hd2));
-	CHILD_EQ(0, ph_acquire(fd, 1, &fn.hc));
+	CHILD_EQ(0, ioc_acquire(fd, d, &fn.hd));
+	CHILD_EQ(0, ioc_acquire(fd, d2, &fn.hd2));
+	CHILD_EQ(0, ioc_acquire(fd, 1, &fn.hc));
 	CHILD_EQ(sizeof(fh), ph_read_timeout(rd, &fh, sizeof(fh), 20000));
 
 	/* pids as this namespace sees them; 0 for the invisible */
-	CHILD_EQ(0, ph_info(fd, fn.hd, &i));
+	CHILD_EQ(0, ioc_info(fd, fn.hd, &i));
 	CHILD_EQ(2, i.pid);
-	CHILD_EQ(0, ph_info(fd, fn.hd2, &i));
+	CHILD_EQ(0, ioc_info(fd, fn.hd2, &i));
 	CHILD_EQ(3, i.pid);
-	CHILD_EQ(0, ph_info(fd, fn.hc, &i));
+	CHILD_EQ(0, ioc_info(fd, fn.hc, &i));
 	CHILD_EQ(1, i.pid);
-	CHILD_EQ(0, ph_info(fd, fh.hp, &i));
+	CHILD_EQ(0, ioc_info(fd, fh.hp, &i));
 	CHILD_EQ(0, i.pid);
 	CHILD_EQ(PH_STATE_RUNNING, i.state);
-	CHILD_EQ(0, ph_info(fd, fh.ht, &i));
+	CHILD_EQ(0, ioc_info(fd, fh.ht, &i));
 	CHILD_EQ(0, i.pid);
 	CHILD_CHECK(fdinfo_line(fd, fn.hd, 2));
 	CHILD_CHECK(fdinfo_line(fd, fh.hp, 0));
 	/* the parent namespace's numbers mean nothing here */
 	CHILD_CHECK(fh.tpid > 3);
-	CHILD_EQ(-ESRCH, ph_acquire(fd, fh.tpid, NULL));
+	CHILD_EQ(-ESRCH, ioc_acquire(fd, fh.tpid, NULL));
 	CHILD_EQ(sizeof(fn), write(wr, &fn, sizeof(fn)));
 	CHILD_EQ('k', recv_b(rd));		/* host checked its view */
 
 	/* D exits: its event, read here, carries 2 */
 	send_b(dctl[1], 'x');
 	CHILD_EQ(0, ph_wait_zombie(d));
-	CHILD_EQ(1, ph_read_events(fd, ev, 2, 1, 10000));
+	CHILD_EQ(1, dev_read_events(fd, ev, 2, 1, 10000));
 	CHILD_EQ(fn.hd, ev[0].handle);
 	CHILD_EQ(2, ev[0].pid);
 	CHILD_CHECK(WIFEXITED(ev[0].status) && WEXITSTATUS(ev[0].status) == 5);
 	/* P (host only) dies: its event, read here, carries 0 */
 	send_b(wr, 'p');
 	CHILD_EQ('P', recv_b(rd));
-	CHILD_EQ(1, ph_read_events(fd, ev, 2, 1, 10000));
+	CHILD_EQ(1, dev_read_events(fd, ev, 2, 1, 10000));
 	CHILD_EQ(fh.hp, ev[0].handle);
 	CHILD_EQ(0, ev[0].pid);
 	CHILD_CHECK(WIFSIGNALED(ev[0].status) && WTERMSIG(ev[0].status) == SIGKILL);
-	CHILD_EQ(0, ph_info(fd, fh.hp, &i));
+	CHILD_EQ(0, ioc_info(fd, fh.hp, &i));
 	CHILD_EQ(0, i.pid);
 	CHILD_EQ(PH_STATE_EXITED, i.state);
 	/* D2 exits: the host reads that one */
@@ -326,8 +326,8 @@ TEST_F_TIMEOUT(ph, pidns_translation, 60)
 
 	ASSERT_EQ(0, ph_spawn(&p));
 	ph_track(self, p.pid);
-	ASSERT_EQ(0, ph_acquire(self->fd, p.pid, &fh.hp));
-	ASSERT_EQ(0, ph_acquire(self->fd, getpid(), &fh.ht));
+	ASSERT_EQ(0, ioc_acquire(self->fd, p.pid, &fh.hp));
+	ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &fh.ht));
 	fh.tpid = getpid();
 	ASSERT_EQ(0, pipe(to_ns));
 	ASSERT_EQ(0, pipe(from_ns));
@@ -347,12 +347,12 @@ TEST_F_TIMEOUT(ph, pidns_translation, 60)
 	ASSERT_EQ(sizeof(fn), ph_read_timeout(from_ns[0], &fn, sizeof(fn), 20000));
 
 	/* the same handles, seen from here: our numbers */
-	ASSERT_EQ(0, ph_info(self->fd, fn.hc, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, fn.hc, &i));
 	EXPECT_EQ(c, i.pid);
-	ASSERT_EQ(0, ph_info(self->fd, fn.hd, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, fn.hd, &i));
 	xd = i.pid;
 	EXPECT_EQ(2, ns_pid_of(xd));
-	ASSERT_EQ(0, ph_info(self->fd, fn.hd2, &i));
+	ASSERT_EQ(0, ioc_info(self->fd, fn.hd2, &i));
 	xd2 = i.pid;
 	EXPECT_EQ(3, ns_pid_of(xd2));
 	EXPECT_TRUE(fdinfo_line(self->fd, fn.hd, xd));
@@ -367,7 +367,7 @@ TEST_F_TIMEOUT(ph, pidns_translation, 60)
 
 	ASSERT_EQ(1, ph_read_timeout(from_ns[0], &b, 1, 20000));
 	ASSERT_EQ('2', b);
-	ASSERT_EQ(1, ph_read_events(self->fd, ev, 2, 1, 10000));
+	ASSERT_EQ(1, dev_read_events(self->fd, ev, 2, 1, 10000));
 	EXPECT_EQ(fn.hd2, ev[0].handle);
 	EXPECT_EQ(xd2, ev[0].pid);
 	EXPECT_TRUE(WIFEXITED(ev[0].status));
@@ -409,19 +409,19 @@ TEST_F(ph, timens_start_time)
 
 		close(rep[0]);
 		close(go_p[1]);
-		CHILD_EQ(0, ph_acquire(self->fd, getpid(), &ch));
-		CHILD_EQ(0, ph_info(self->fd, ch, &ci));
+		CHILD_EQ(0, ioc_acquire(self->fd, getpid(), &ch));
+		CHILD_EQ(0, ioc_info(self->fd, ch, &ci));
 		ticks = ph_stat_starttime("/proc", getpid());
 		CHILD_EQ(ticks, ci.start_time / tick_ns);
 		CHILD_CHECK(ph_now_ns(CLOCK_BOOTTIME) >= ci.start_time);
-		CHILD_EQ(0, ph_acquire_st(self->fd, getpid(),
+		CHILD_EQ(0, ioc_acquire_st(self->fd, getpid(),
 					  PH_ACQUIRE_STARTTIME_TICKS, ticks, NULL));
-		CHILD_EQ(0, ph_acquire_st(self->fd, getpid(),
+		CHILD_EQ(0, ioc_acquire_st(self->fd, getpid(),
 					  PH_ACQUIRE_STARTTIME, ci.start_time, NULL));
-		CHILD_EQ(-ESRCH, ph_acquire_st(self->fd, getpid(),
+		CHILD_EQ(-ESRCH, ioc_acquire_st(self->fd, getpid(),
 					       PH_ACQUIRE_STARTTIME_TICKS,
 					       ticks - off * hz, NULL));
-		CHILD_EQ(-ESRCH, ph_acquire_st(self->fd, getpid(),
+		CHILD_EQ(-ESRCH, ioc_acquire_st(self->fd, getpid(),
 					       PH_ACQUIRE_STARTTIME,
 					       ci.start_time - off * 1000000000ull, NULL));
 		CHILD_EQ(sizeof(ci.start_time),
@@ -433,8 +433,8 @@ TEST_F(ph, timens_start_time)
 	close(rep[1]);
 	close(go_p[0]);
 	ASSERT_EQ(sizeof(s_ns), ph_read_timeout(rep[0], &s_ns, sizeof(s_ns), 20000));
-	ASSERT_EQ(0, ph_acquire(self->fd, c, &h));
-	ASSERT_EQ(0, ph_info(self->fd, h, &i));
+	ASSERT_EQ(0, ioc_acquire(self->fd, c, &h));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &i));
 	EXPECT_EQ(off * 1000000000ull, s_ns - i.start_time);
 	EXPECT_EQ(ph_stat_starttime("/proc", c), i.start_time / tick_ns);
 	ASSERT_EQ(1, write(go_p[1], "g", 1));

@@ -39,7 +39,7 @@ static void *rr_fn(void *p)
 		pthread_barrier_wait(&rr->start);
 		if (__atomic_load_n(&rr->stop, __ATOMIC_RELAXED))
 			return NULL;
-		rr->res[a->idx] = ph_release(rr->fd, rr->h);
+		rr->res[a->idx] = ioc_release(rr->fd, rr->h);
 		pthread_barrier_wait(&rr->done);
 	}
 }
@@ -66,7 +66,7 @@ TEST_F_TIMEOUT(ph, release_race, 90)
 		int wins = 0;
 
 		/* alternate a live process and ourselves as the target */
-		ASSERT_EQ(0, ph_acquire(self->fd, round & 1 ? k.pid : getpid(),
+		ASSERT_EQ(0, ioc_acquire(self->fd, round & 1 ? k.pid : getpid(),
 					&rr.h));
 		pthread_barrier_wait(&rr.start);
 		pthread_barrier_wait(&rr.done);
@@ -81,7 +81,7 @@ TEST_F_TIMEOUT(ph, release_race, 90)
 		EXPECT_EQ(1, wins) {
 			TH_LOG("round %d: %d releases won", round, wins);
 		}
-		EXPECT_EQ(-EBADF, ph_info(self->fd, rr.h, &(struct ph_info){}));
+		EXPECT_EQ(-EBADF, ioc_info(self->fd, rr.h, &(struct ph_info){}));
 		if (round % 100 == 0)
 			EXPECT_COUNTERS(1, 0, 0);
 	}
@@ -113,14 +113,14 @@ TEST_F_TIMEOUT(ph, wait_blocked_release, 120)
 
 		ASSERT_EQ(0, ph_spawn(&k));
 		ph_track(self, k.pid);
-		ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &h));
+		ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 		ASSERT_EQ(0, start_waiter(&w, self->fd, h));
-		ASSERT_EQ(0, ph_release(self->fd, h));
+		ASSERT_EQ(0, ioc_release(self->fd, h));
 		/* new calls fail at once ... */
-		EXPECT_EQ(-EBADF, ph_info(self->fd, h, &i));
-		EXPECT_EQ(-EBADF, ph_signal(self->fd, h, SIGKILL));
-		EXPECT_EQ(-EBADF, ph_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
-		EXPECT_EQ(-EBADF, ph_release(self->fd, h));
+		EXPECT_EQ(-EBADF, ioc_info(self->fd, h, &i));
+		EXPECT_EQ(-EBADF, ioc_signal(self->fd, h, SIGKILL));
+		EXPECT_EQ(-EBADF, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 0, &st));
+		EXPECT_EQ(-EBADF, ioc_release(self->fd, h));
 		/* ... while the in-flight WAIT keeps handle and task */
 		EXPECT_COUNTERS(1, 1, 1);
 		EXPECT_EQ(0, kill(k.pid, 0));
@@ -136,7 +136,7 @@ TEST_F_TIMEOUT(ph, wait_blocked_release, 120)
 		wst = ph_reap(k.pid);
 		EXPECT_EQ(wst, w.status);
 		EXPECT_COUNTERS(1, 0, 0);
-		EXPECT_EQ(-EBADF, ph_info(self->fd, h, &i));
+		EXPECT_EQ(-EBADF, ioc_info(self->fd, h, &i));
 		self->nkids = 0;
 		if (PH_FAILED())
 			break;
@@ -195,7 +195,7 @@ static void *spammer(void *p)
 					    __ATOMIC_SEQ_CST);
 		if (!h)
 			continue;
-		r = ph_signal(s->fd, h, SIGUSR1);
+		r = ioc_signal(s->fd, h, SIGUSR1);
 		if (stale_only && r != -EBADF)
 			__atomic_compare_exchange_n(&s->bad_stale, &(int){0}, r ? r : 1,
 						    false, __ATOMIC_SEQ_CST,
@@ -220,16 +220,16 @@ static void *churner(void *p)
 		int i, r;
 
 		for (i = 0; i < 4; i++) {
-			r = ph_acquire(s->fd, s->others[rand_r(&seed) % SP_OTHERS], &h[i]);
+			r = ioc_acquire(s->fd, s->others[rand_r(&seed) % SP_OTHERS], &h[i]);
 			if (r)
 				goto bad;
 		}
 		for (i = 0; i < 4; i++) {
 			/* probing our own handles is allowed, and sends nothing */
-			r = ph_signal(s->fd, h[i], 0);
+			r = ioc_signal(s->fd, h[i], 0);
 			if (r)
 				goto bad;
-			r = ph_release(s->fd, h[i]);
+			r = ioc_release(s->fd, h[i]);
 			if (r)
 				goto bad;
 		}
@@ -261,7 +261,7 @@ TEST_F_TIMEOUT(ph, signal_spam_churn, 120)
 		ph_track(self, s.others[i]);
 		ASSERT_EQ(1, ph_read_timeout(orep[i], &b, 1, 10000));
 	}
-	ASSERT_EQ(0, ph_acquire(self->fd, s.victim, &s.cur));
+	ASSERT_EQ(0, ioc_acquire(self->fd, s.victim, &s.cur));
 	bud = ph_budget(300, SP_ROUNDS, 30000);
 	for (i = 0; i < SP_SPAMMERS; i++) {
 		sa[i].s = &s;
@@ -273,9 +273,9 @@ TEST_F_TIMEOUT(ph, signal_spam_churn, 120)
 	for (round = 0; ph_budget_more(&bud, round); round++) {
 		__u64 old = s.cur, nw;
 
-		ASSERT_EQ(0, ph_acquire(self->fd, s.victim, &nw));
+		ASSERT_EQ(0, ioc_acquire(self->fd, s.victim, &nw));
 		__atomic_store_n(&s.cur, nw, __ATOMIC_SEQ_CST);
-		ASSERT_EQ(0, ph_release(self->fd, old));
+		ASSERT_EQ(0, ioc_release(self->fd, old));
 		__atomic_store_n(&s.stale[round % SP_STALE], old, __ATOMIC_RELAXED);
 		if (s.bad_sig || s.bad_churn || s.bad_stale)
 			break;
@@ -292,7 +292,7 @@ TEST_F_TIMEOUT(ph, signal_spam_churn, 120)
 		TH_LOG("a released id answered SIGNAL with %d", s.bad_stale);
 	}
 	EXPECT_LT(0, s.sent);
-	EXPECT_EQ(0, ph_release(self->fd, s.cur));
+	EXPECT_EQ(0, ioc_release(self->fd, s.cur));
 	EXPECT_COUNTERS(1, 0, 0);
 	/* the other processes got nothing */
 	for (i = 0; i < SP_OTHERS; i++) {
@@ -341,7 +341,7 @@ static void *wr_waiter(void *p)
 	struct wr *w = p;
 
 	pthread_barrier_wait(&w->b);
-	w->wret = ph_wait(w->fd, w->h, 0, 0, &w->wstatus);
+	w->wret = ioc_wait(w->fd, w->h, 0, 0, &w->wstatus);
 	return NULL;
 }
 
@@ -354,7 +354,7 @@ static void *wr_releaser(void *p)
 	/* vary where the release lands relative to the WAIT and the exit */
 	for (spin = 0; spin < w->jitter; spin++)
 		__asm__ __volatile__("" ::: "memory");	/* kept by the compiler */
-	if (ph_release(w->fd, w->h))
+	if (ioc_release(w->fd, w->h))
 		w->obs_bad |= 8;
 	return NULL;
 }
@@ -368,12 +368,12 @@ static void *wr_observer(void *p)
 	pthread_barrier_wait(&w->b);
 	for (i = 0; i < 100000; i++) {
 		struct ph_info inf;
-		int r = ph_info(w->fd, w->h, &inf), s;
+		int r = ioc_info(w->fd, w->h, &inf), s;
 
 		if (r == -EBADF) {
 			/* released: EBADF from now on, for every call */
-			if (ph_info(w->fd, w->h, &inf) != -EBADF ||
-			    ph_signal(w->fd, w->h, 0) != -EBADF)
+			if (ioc_info(w->fd, w->h, &inf) != -EBADF ||
+			    ioc_signal(w->fd, w->h, 0) != -EBADF)
 				w->obs_bad |= 1;
 			return NULL;
 		}
@@ -387,7 +387,7 @@ static void *wr_observer(void *p)
 				w->obs_bad |= 4;
 			w->obs_status = inf.status;
 			/* exited: signalling is refused (or released meanwhile) */
-			s = ph_signal(w->fd, w->h, 0);
+			s = ioc_signal(w->fd, w->h, 0);
 			if (s != -ESRCH && s != -EBADF)
 				w->sig_bad = s ? s : 1;
 		}
@@ -408,7 +408,7 @@ TEST_F_TIMEOUT(ph, wait_race_release, 180)
 
 		ASSERT_EQ(0, ph_spawn(&k));
 		ph_track(self, k.pid);
-		ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &w.h));
+		ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &w.h));
 		pthread_barrier_init(&w.b, NULL, 4);
 		ASSERT_EQ(0, pthread_create(&t[0], NULL, wr_waiter, &w));
 		ASSERT_EQ(0, pthread_create(&t[1], NULL, wr_releaser, &w));
@@ -471,7 +471,7 @@ static void *ws_signaller(void *p)
 	pthread_barrier_wait(&w->b);
 	for (;;) {
 		int done = __atomic_load_n(&w->waited, __ATOMIC_SEQ_CST);
-		int r = ph_signal(w->fd, w->h, 0);
+		int r = ioc_signal(w->fd, w->h, 0);
 
 		if (done && r != -ESRCH) {
 			w->bad = r ? r : 1;
@@ -499,12 +499,12 @@ TEST_F_TIMEOUT(ph, wait_race_signal, 120)
 
 		ASSERT_EQ(0, ph_spawn(&k));
 		ph_track(self, k.pid);
-		ASSERT_EQ(0, ph_acquire(self->fd, k.pid, &w.h));
+		ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &w.h));
 		pthread_barrier_init(&w.b, NULL, 2);
 		ASSERT_EQ(0, pthread_create(&t, NULL, ws_signaller, &w));
 		pthread_barrier_wait(&w.b);
 		ph_kid_exit(&k, 1);
-		ASSERT_EQ(0, ph_wait(self->fd, w.h, 0, 0, &st));
+		ASSERT_EQ(0, ioc_wait(self->fd, w.h, 0, 0, &st));
 		__atomic_store_n(&w.waited, 1, __ATOMIC_SEQ_CST);
 		/* DONE: no task reference any more, before the reap */
 		EXPECT_COUNTERS(1, 1, 0);
@@ -512,8 +512,8 @@ TEST_F_TIMEOUT(ph, wait_race_signal, 120)
 		pthread_barrier_destroy(&w.b);
 		EXPECT_EQ(0, w.bad);
 		EXPECT_EQ(st, ph_reap(k.pid));
-		EXPECT_EQ(-ESRCH, ph_signal(self->fd, w.h, SIGKILL));
-		EXPECT_EQ(0, ph_release(self->fd, w.h));
+		EXPECT_EQ(-ESRCH, ioc_signal(self->fd, w.h, SIGKILL));
+		EXPECT_EQ(0, ioc_release(self->fd, w.h));
 		self->nkids = 0;
 		if (PH_FAILED())
 			break;

@@ -38,11 +38,11 @@ static void *wk_fn(void *p)
 			for (;;)
 				pause();
 		}
-		r = ph_acquire(w->fd, pid, &h);
+		r = ioc_acquire(w->fd, pid, &h);
 		if (!r)
-			r = ph_signal(w->fd, h, SIGKILL);
+			r = ioc_signal(w->fd, h, SIGKILL);
 		if (!r) {
-			r = ph_wait(w->fd, h, PH_WAIT_TIMEOUT, 10000000000ull, &st);
+			r = ioc_wait(w->fd, h, PH_WAIT_TIMEOUT, 10000000000ull, &st);
 			if (r == -ETIMEDOUT)
 				w->lost++;
 		}
@@ -54,7 +54,7 @@ static void *wk_fn(void *p)
 		}
 		wst = ph_reap(pid);
 		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL || st != wst ||
-		    ph_release(w->fd, h)) {
+		    ioc_release(w->fd, h)) {
 			w->bad = 1000 + i;
 			return NULL;
 		}

@@ -264,14 +264,14 @@ static int fail_nth_disarm(void)
 
 /* ---- the device ---- */
 
-static int ph_open(void)
+static int ioc_open(void)
 {
 	int fd = open(DEV, O_RDWR | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
 }
 
-static int ph_acquire(int fd, pid_t pid, __u64 *h)
+static int ioc_acquire(int fd, pid_t pid, __u64 *h)
 {
 	struct ph_acquire a = { .pid = pid };
 
@@ -281,12 +281,12 @@ static int ph_acquire(int fd, pid_t pid, __u64 *h)
 	return 0;
 }
 
-static int ph_release(int fd, __u64 h)
+static int ioc_release(int fd, __u64 h)
 {
 	return ioctl(fd, PH_IOC_RELEASE, &h) ? -errno : 0;
 }
 
-static int ph_info(int fd, __u64 h, struct ph_info *i)
+static int ioc_info(int fd, __u64 h, struct ph_info *i)
 {
 	memset(i, 0, sizeof(*i));
 	i->handle = h;
@@ -297,7 +297,7 @@ static int ph_info(int fd, __u64 h, struct ph_info *i)
 
 static int setup_fd(struct ctx *c)
 {
-	c->fd = ph_open();
+	c->fd = ioc_open();
 	return c->fd < 0 ? c->fd : 0;
 }
 
@@ -305,14 +305,14 @@ static int setup_handle(struct ctx *c)
 {
 	int err = setup_fd(c);
 
-	return err ? err : ph_acquire(c->fd, runner, &c->h);
+	return err ? err : ioc_acquire(c->fd, runner, &c->h);
 }
 
 static int setup_zombie_handle(struct ctx *c)
 {
 	int err = setup_fd(c);
 
-	return err ? err : ph_acquire(c->fd, zombie, &c->h);
+	return err ? err : ioc_acquire(c->fd, zombie, &c->h);
 }
 
 /* The runner already has a handle in another table. */
@@ -320,10 +320,10 @@ static int setup_other_file(struct ctx *c)
 {
 	int err;
 
-	c->fd2 = ph_open();
+	c->fd2 = ioc_open();
 	if (c->fd2 < 0)
 		return c->fd2;
-	err = ph_acquire(c->fd2, runner, &c->h2);
+	err = ioc_acquire(c->fd2, runner, &c->h2);
 	return err ? err : setup_fd(c);
 }
 
@@ -335,16 +335,16 @@ static int setup_xa_grow(struct ctx *c)
 
 	err = setup_handle(c);
 	for (i = 0; !err && i < 62; i++) {
-		err = ph_acquire(c->fd, runner, &h);
+		err = ioc_acquire(c->fd, runner, &h);
 		if (!err)
-			err = ph_release(c->fd, h);
+			err = ioc_release(c->fd, h);
 	}
 	return err;
 }
 
 static int call_open(struct ctx *c)
 {
-	int fd = ph_open();
+	int fd = ioc_open();
 
 	if (fd < 0)
 		return fd;
@@ -354,7 +354,7 @@ static int call_open(struct ctx *c)
 
 static int acquire_made(struct ctx *c, pid_t pid)
 {
-	return ph_acquire(c->fd, pid, &c->made);
+	return ioc_acquire(c->fd, pid, &c->made);
 }
 
 static int call_acquire_runner(struct ctx *c)
@@ -374,7 +374,7 @@ static int call_acquire_self(struct ctx *c)
 
 static int call_release(struct ctx *c)
 {
-	int err = ph_release(c->fd, c->h);
+	int err = ioc_release(c->fd, c->h);
 
 	if (!err)
 		c->h = 0;
@@ -425,7 +425,7 @@ static int call_info(struct ctx *c)
 {
 	struct ph_info i;
 
-	return ph_info(c->fd, c->h, &i);
+	return ioc_info(c->fd, c->h, &i);
 }
 
 static int call_read(struct ctx *c)
@@ -580,7 +580,7 @@ again:
 			if (op->call == call_release) {
 				struct ph_info i;
 
-				r = ph_info(c.fd, c.h, &i);
+				r = ioc_info(c.fd, c.h, &i);
 				if (r) {
 					diag("%s n=%d: handle unusable after ENOMEM: %s",
 					     op->name, n, strerror(-r));
