@@ -16,6 +16,15 @@
 #   -o, --out DIR         keep console.log, result.txt, payload.txt here
 #   -i, --interactive     a shell on the console instead of COMMAND
 #       --show WHAT       live output: payload (default), progress, none
+#       --accel ACCEL     how QEMU runs the guest (default: $PH_ACCEL, else auto):
+#                           auto    KVM when a probe proves it runs a guest,
+#                                   else TCG (guest/accel.sh; one line says why)
+#                           kvm     KVM, unchecked; tcg  software emulation
+#                           icount  deterministic instruction counting: TCG
+#                                   with -icount shift=0,sleep=off and ONE
+#                                   vCPU; the guest clock counts instructions
+#                                   (1 ns = 1 instruction), so timings are the
+#                                   same on every run and host (make bench)
 #   PH_TEST_TIMEOUT, PH_SELFCHECK_TIMEOUT  passed on to guest/run-tests.sh
 #   COMMAND...            shell command line run by the guest's sh, as root,
 #                         in /tmp; default: every test under
@@ -30,7 +39,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 kernel='' module='' append='' modparams='' out=''
-interactive=0 show=payload
+interactive=0 show=payload accel=${PH_ACCEL:-auto}
 mem=${PH_GUEST_MEM:-512M}
 timeout=900
 stages=()
@@ -48,6 +57,7 @@ while [ $# -gt 0 ]; do
 	-o|--out) out=$2; shift 2 ;;
 	-i|--interactive) interactive=1; shift ;;
 	--show) show=$2; shift 2 ;;
+	--accel) accel=$2; shift 2 ;;
 	-h|--help) usage 0 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; usage 2 >&2 ;;
@@ -55,6 +65,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $show in payload|progress|none) ;; *) echo "run.sh: --show payload|progress|none" >&2; exit 2 ;; esac
+case $accel in auto|kvm|tcg|icount) ;; *) echo "run.sh: --accel (PH_ACCEL) auto|kvm|tcg|icount, not '$accel'" >&2; exit 2 ;; esac
 
 [ -n "$kernel" ] || kernel=$("$here/fetch-kernel.sh")
 [ -f "$kernel" ] || { echo "run.sh: no kernel image $kernel" >&2; exit 2; }
@@ -96,11 +107,16 @@ install -m 755 "$here/demo-guest.sh" "$cfg/usr/libexec/prochandle/demo"
 
 "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" ${stages[@]+"${stages[@]}"} "$cfg" >/dev/null
 
-accel=(-accel "tcg,thread=multi" -cpu max)
+[ "$accel" != auto ] || accel=$("$here/accel.sh")
 cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
-if [ "${PH_ACCEL:-}" != tcg ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	accel=(-accel kvm -cpu host)
-else
+case $accel in
+kvm) qaccel=(-accel kvm -cpu host -smp 2) ;;
+tcg) qaccel=(-accel "tcg,thread=multi" -cpu max -smp 2) ;;
+# icount excludes multi-threaded TCG, and -smp 2 hangs the boot at
+# "Booting SMP configuration".
+icount) qaccel=(-accel tcg -icount "shift=0,sleep=off" -cpu max -smp 1) ;;
+esac
+if [ "$accel" != kvm ]; then
 	# Emulated CPUs on a busy host can stall long enough to look like RCU
 	# stalls; real ones are still reported after a minute.
 	cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=60"
@@ -108,8 +124,9 @@ fi
 cmdline="$cmdline$append"
 
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -monitor none
-	-machine q35 "${accel[@]}" -smp 2 -m "$mem"
+	-machine q35 "${qaccel[@]}" -m "$mem"
 	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" -append "$cmdline")
+echo "$accel" >"$out/accel"
 
 # follow WHAT T0: print the live part of the verdict port that WHAT asks for.
 follow() {
