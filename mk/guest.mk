@@ -8,9 +8,11 @@
 #   make guest-run CMD='...'   run a shell command in a guest (default: the
 #                              tests, raw output)
 #   make guest-shell           interactive shell in a guest (Ctrl-A X quits)
+#   make check-accel           test the accelerator choice (guest/accel.sh)
+#                              against a fake KVM that works, hangs or spins
 #   make ci                    every target in CI_TARGETS, with a grand total
 
-.PHONY: check demo guest-run guest-shell ci
+.PHONY: check demo guest-run guest-shell ci check-accel
 
 check:
 	@guest/check.sh
@@ -23,6 +25,11 @@ guest-run:
 
 guest-shell:
 	@guest/guest.sh --interactive
+
+check-accel:
+	@guest/test-accel.sh
+
+CI_TARGETS += check-accel
 
 ci:
 	@guest/ci.sh $(CI_TARGETS)
