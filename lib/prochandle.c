@@ -261,13 +261,13 @@ PH_API int ph_read_events(int fd, struct ph_event *events, unsigned int max)
 
 static const char *const ph_messages[] = {
 	[EPERM]		= "operation not permitted",
-	[ENOENT]	= "/dev/prochandle missing: module not loaded: run 'modprobe prochandle'",
+	[ENOENT]	= "module not loaded: run 'modprobe prochandle'",
 	[ESRCH]		= "no such process",
 	[EINTR]		= "interrupted by a signal",
 	[EBADF]		= "no such handle (unknown or released)",
 	[EAGAIN]	= "still running (nothing to report yet)",
 	[ENOMEM]	= "out of memory",
-	[EACCES]	= "permission denied opening /dev/prochandle",
+	[EACCES]	= "permission denied",
 	[EFAULT]	= "bad address",
 	[EINVAL]	= "invalid argument",
 	[EMFILE]	= "handle table full (max_handles reached) or too many open files",

@@ -1,49 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * prochandle: wait for, signal, watch and describe processes by pid,
- * race-free, through /dev/prochandle handles.
+ * prochandle: wait for, signal, watch and describe processes through
+ * /dev/prochandle handles, so that no signal or wait reaches a process
+ * that merely reused a number.  This file: the commands wait, watch, kill
+ * and info, and main's command table; shared helpers are in cli.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <prochandle.h>
+#include "cli.h"
 
 #ifndef PROCHANDLE_VERSION
 #define PROCHANDLE_VERSION "unknown"
 #endif
 
-/* Exit codes of prochandle itself; keep in sync with usage() and man/. */
-#define EX_TIMEOUT	124	/* --timeout passed first */
-#define EX_FAILURE	125	/* usage error, module missing, other failure */
-#define EX_NOPERM	126	/* a PID: not permitted */
-#define EX_NOPROC	127	/* a PID: no such process (or not a process) */
-
-static const char *prog = "prochandle";
-
-static void usage(FILE *f)
+void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: prochandle COMMAND [OPTION]... PID...\n"
-"Wait for, signal, watch and describe processes without the pid-reuse race.\n"
-"Every PID is acquired pinned to its start time, so a number that is reused\n"
-"in the meantime is refused, never mistaken for the process you meant.\n"
+"Wait for, signal, watch and describe processes through handles: once a\n"
+"process is acquired, every signal and wait of the command goes to it and\n"
+"never to another process that later gets its number.\n"
+"\n"
+"A process is given as PID or PID@START:\n"
+"  PID         whoever has that number when prochandle acquires it. If the\n"
+"              process you meant has already ended and the number was\n"
+"              reused, that is the newcomer: a bare PID gives no protection\n"
+"              before the acquire, only after it.\n"
+"  PID@START   only the process with that number that started START clock\n"
+"              ticks after boot (field 22 of /proc/PID/stat; 'info' prints\n"
+"              it as 'identity'). Refused with 'no such process' when the\n"
+"              number now names another process, so it stays safe to use\n"
+"              from one command to the next.\n"
 "\n"
 "Commands:\n"
 "  wait [-t DUR] [-a] [-q] [-v] PID...\n"
@@ -59,7 +55,8 @@ static void usage(FILE *f)
 "                              SIG is a name (TERM, SIGTERM, RTMIN+1) or a\n"
 "                              number; 0 only checks; -l lists the names\n"
 "  watch [-t DUR] [-v] PID...  print each exit as it happens until all ended\n"
-"  info PID...                 print state, start time, status and name\n"
+"  info [--json] PID...        print identity, state, start time, status and\n"
+"                              name (--json: one JSON object per line)\n"
 "\n"
 "  -h, --help                  show this help\n"
 "  -V, --version               show the version\n"
@@ -79,343 +76,32 @@ static void usage(FILE *f)
 "See prochandle(1).\n");
 }
 
-static void __attribute__((format(printf, 1, 2))) msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'prochandle --help' for more information.\n");
-	return EX_FAILURE;
-}
-
-/* ---- parsing ---------------------------------------------------------- */
-
-/*
- * "1.5s", "200ms", "2m", "3" (seconds): a decimal number with an optional
- * unit ns, us, ms, s, m, h, d.  Exact integer arithmetic, no floats.
- */
-static int parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct { const char *unit; uint64_t ns; } units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
-		{ "s", 1000000000ULL }, { "", 1000000000ULL },
-		{ "m", 60000000000ULL }, { "min", 60000000000ULL },
-		{ "h", 3600000000000ULL }, { "d", 86400000000000ULL },
-	};
-	uint64_t ip = 0, frac = 0, scale = 1, mult = 0, res;
-	const char *p = s;
-	size_t i;
-
-	if (*p < '0' || *p > '9') {
-		if (*p != '.' || p[1] < '0' || p[1] > '9')
-			return -1;
-	}
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (ip > (UINT64_MAX - 9) / 10)
-			return -1;
-		ip = ip * 10 + (uint64_t)(*p - '0');
-	}
-	if (*p == '.') {
-		p++;
-		if ((*p < '0' || *p > '9') && p - 1 == s)
-			return -1;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			if (scale < 1000000000000000000ULL) {
-				frac = frac * 10 + (uint64_t)(*p - '0');
-				scale *= 10;
-			}
-		}
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(p, units[i].unit))
-			mult = units[i].ns;
-	if (!mult)
-		return -1;
-	if (ip > UINT64_MAX / mult)
-		return -1;
-	res = ip * mult;
-	/* frac/scale * mult, without overflow: frac < scale <= 1e18. */
-	{
-		unsigned __int128 f = (unsigned __int128)frac * mult / scale;
-
-		if (f > UINT64_MAX - res)
-			return -1;
-		res += (uint64_t)f;
-	}
-	*ns = res;
-	return 0;
-}
-
-static const struct { int sig; const char *name; } signames[] = {
-	{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" },
-	{ SIGILL, "ILL" }, { SIGTRAP, "TRAP" }, { SIGABRT, "ABRT" },
-	{ SIGBUS, "BUS" }, { SIGFPE, "FPE" }, { SIGKILL, "KILL" },
-	{ SIGUSR1, "USR1" }, { SIGSEGV, "SEGV" }, { SIGUSR2, "USR2" },
-	{ SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" },
-#ifdef SIGSTKFLT
-	{ SIGSTKFLT, "STKFLT" },
-#endif
-	{ SIGCHLD, "CHLD" }, { SIGCONT, "CONT" }, { SIGSTOP, "STOP" },
-	{ SIGTSTP, "TSTP" }, { SIGTTIN, "TTIN" }, { SIGTTOU, "TTOU" },
-	{ SIGURG, "URG" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" },
-	{ SIGVTALRM, "VTALRM" }, { SIGPROF, "PROF" }, { SIGWINCH, "WINCH" },
-	{ SIGIO, "IO" },
-#ifdef SIGPWR
-	{ SIGPWR, "PWR" },
-#endif
-	{ SIGSYS, "SYS" },
-	/* Aliases, accepted but never printed. */
-	{ SIGABRT, "IOT" }, { SIGIO, "POLL" }, { SIGCHLD, "CLD" },
-};
-
-#define NSIGNAMES (sizeof(signames) / sizeof(signames[0]))
-
-static int parse_number(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_pid(const char *s, pid_t *pid)
-{
-	long v;
-
-	if (parse_number(s, 1, INT_MAX, &v))
-		return -1;
-	*pid = (pid_t)v;
-	return 0;
-}
-
-/* A signal name (any case, with or without SIG) or number; -1 if bad. */
-static int parse_signal(const char *s)
-{
-	long v;
-	size_t i;
-
-	if (!parse_number(s, 0, SIGRTMAX, &v))
-		return (int)v;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (i = 0; i < NSIGNAMES; i++)
-		if (!strcasecmp(s, signames[i].name))
-			return signames[i].sig;
-	if (!strncasecmp(s, "RTMIN", 5)) {
-		if (!s[5])
-			return SIGRTMIN;
-		if (s[5] == '+' && !parse_number(s + 6, 0, SIGRTMAX - SIGRTMIN, &v))
-			return SIGRTMIN + (int)v;
-	}
-	if (!strncasecmp(s, "RTMAX", 5)) {
-		if (!s[5])
-			return SIGRTMAX;
-		if (s[5] == '-' && !parse_number(s + 6, 0, SIGRTMAX - SIGRTMIN, &v))
-			return SIGRTMAX - (int)v;
-	}
-	return -1;
-}
-
-static const char *signal_name(int sig, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < NSIGNAMES; i++)
-		if (signames[i].sig == sig) {
-			snprintf(buf, len, "SIG%s", signames[i].name);
-			return buf;
-		}
-	if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
-		if (sig == SIGRTMIN)
-			snprintf(buf, len, "SIGRTMIN");
-		else
-			snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
-		return buf;
-	}
-	snprintf(buf, len, "signal %d", sig);
-	return buf;
-}
-
-static void describe_status(int status, char *buf, size_t len)
-{
-	char name[32];
-
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by %s%s",
-			 signal_name(WTERMSIG(status), name, sizeof(name)),
-			 WCOREDUMP(status) ? " (core dumped)" : "");
-	else
-		snprintf(buf, len, "status %#x", (unsigned int)status);
-}
-
-/* Like the shell: the exit code, or 128 + the signal that killed it. */
-static int status_exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return EX_FAILURE;
-}
-
-/* ---- device and pids -------------------------------------------------- */
-
-static int open_device(unsigned int flags)
-{
-	int fd = ph_open(flags);
-
-	if (fd == -ENOENT)
-		msg("%s: module not loaded: run 'modprobe prochandle'",
-		    PH_DEVICE_PATH);
-	else if (fd < 0)
-		msg("%s: %s", PH_DEVICE_PATH, fd == -EACCES ?
-		    "permission denied" : ph_strerror(fd));
-	return fd;
-}
-
-/* Report a failure about @pid; returns the exit code it stands for. */
-static int pid_error(pid_t pid, int err)
-{
-	switch (err) {
-	case -ESRCH:
-		msg("%d: no such process", pid);
-		return EX_NOPROC;
-	case -EINVAL:
-		/* The number names a thread, not a thread-group leader. */
-		msg("%d: not a process (a thread of another process)", pid);
-		return EX_NOPROC;
-	case -EPERM:
-	case -EACCES:
-		msg("%d: operation not permitted", pid);
-		return EX_NOPERM;
-	default:
-		msg("%d: %s", pid, ph_strerror(err));
-		return EX_FAILURE;
-	}
-}
-
-/* Acquire @pid pinned to its start time; on success *ticks holds it. */
-static int acquire(int fd, pid_t pid, __u64 *handle, __u64 *ticks)
-{
-	__u64 t;
-	int ret = ph_start_ticks(pid, &t);
-
-	if (!ret)
-		ret = ph_acquire_ticks(fd, pid, t, handle);
-	if (!ret && ticks)
-		*ticks = t;
-	return ret;
-}
-
-static int parse_pids(int argc, char **argv, pid_t **out)
-{
-	pid_t *pids;
-	int i;
-
-	if (argc < 1) {
-		usage_error("no PID given");
-		return -1;
-	}
-	pids = calloc((size_t)argc, sizeof(*pids));
-	if (!pids) {
-		msg("out of memory");
-		return -1;
-	}
-	for (i = 0; i < argc; i++) {
-		if (parse_pid(argv[i], &pids[i])) {
-			usage_error("'%s': not a process id", argv[i]);
-			free(pids);
-			return -1;
-		}
-	}
-	*out = pids;
-	return argc;
-}
-
 /* ---- wait and watch ---------------------------------------------------- */
 
-struct target {
-	pid_t pid;
-	int acquired;
-	int done;
-	int status;
-	__u64 handle;
+struct wait_opts {
+	int watch;		/* watch: exit 0 once all ended */
+	int any, quiet, verbose, has_timeout;
+	uint64_t deadline;	/* now_ns() when the timeout passes */
 };
 
-static struct target *targets;
+/* One operand being waited for. */
+struct waited {
+	struct target t;
+	__u64 handle;
+	int acquired, done, status;
+};
 
-static int cmp_handle(const void *a, const void *b)
-{
-	__u64 x = targets[*(const int *)a].handle;
-	__u64 y = targets[*(const int *)b].handle;
+/* The state of one wait/watch run. */
+struct waitset {
+	struct waited *w;
+	int n;
+	int *by_handle;		/* indices of acquired operands, by handle id */
+	int acquired, remaining;
+	int first;		/* the first operand to end, -1 before */
+	int fail;		/* exit code of the last operand that failed */
+};
 
-	return x < y ? -1 : x > y;
-}
-
-static int find_target(const int *index, int n, __u64 handle)
-{
-	int lo = 0, hi = n - 1;
-
-	while (lo <= hi) {
-		int mid = lo + (hi - lo) / 2;
-		__u64 h = targets[index[mid]].handle;
-
-		if (h == handle)
-			return index[mid];
-		if (h < handle)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void report(const struct target *t, int quiet)
-{
-	char buf[64];
-
-	if (quiet)
-		return;
-	describe_status(t->status, buf, sizeof(buf));
-	printf("%d: %s\n", t->pid, buf);
-	fflush(stdout);
-}
-
-enum { MODE_WAIT, MODE_WATCH };
-
-static int wait_or_watch(int mode, int argc, char **argv)
+static int parse_wait_opts(int argc, char **argv, struct wait_opts *o)
 {
 	static const struct option opts[] = {
 		{ "timeout", required_argument, NULL, 't' },
@@ -425,174 +111,247 @@ static int wait_or_watch(int mode, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int any = 0, quiet = 0, verbose = 0, has_timeout = 0, c, n, i, fd;
-	int fail = 0, acquired = 0, remaining = 0, first = -1, *index;
-	uint64_t timeout = 0, deadline = 0;
-	struct ph_event ev[256];
-	pid_t *pids;
-	int rc;
+	uint64_t timeout = 0;
+	int c;
 
-	while ((c = getopt_long(argc, argv, mode == MODE_WAIT ? "+t:aqvh" : "+t:vh",
+	while ((c = getopt_long(argc, argv, o->watch ? "+t:vh" : "+t:aqvh",
 				opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (parse_duration(optarg, &timeout))
 				return usage_error("'%s': not a duration (e.g. 200ms, 1.5s, 2m)",
 						   optarg);
-			has_timeout = 1;
+			o->has_timeout = 1;
 			break;
 		case 'a':
-			any = 1;
+			o->any = 1;
 			break;
 		case 'q':
-			quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			o->verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		default:
 			return usage_error("bad option");
 		}
 	}
-	n = parse_pids(argc - optind, argv + optind, &pids);
-	if (n < 0)
-		return EX_FAILURE;
-	fd = -1;
-	targets = calloc((size_t)n, sizeof(*targets));
-	index = calloc((size_t)n, sizeof(*index));
-	if (!targets || !index) {
-		msg("out of memory");
-		rc = EX_FAILURE;
-		goto out;
-	}
-	fd = open_device(PH_OPEN_NONBLOCK);
-	if (fd < 0) {
-		rc = EX_FAILURE;
-		goto out;
-	}
-	if (has_timeout)
-		deadline = now_ns() + timeout;
+	if (o->has_timeout)
+		o->deadline = now_ns() + timeout;
+	return 0;
+}
 
-	for (i = 0; i < n; i++) {
-		struct target *t = &targets[i];
-		int ret;
+static struct waitset *sort_ctx;
 
-		t->pid = pids[i];
-		ret = acquire(fd, t->pid, &t->handle, NULL);
+static int cmp_handle(const void *a, const void *b)
+{
+	__u64 x = sort_ctx->w[*(const int *)a].handle;
+	__u64 y = sort_ctx->w[*(const int *)b].handle;
+
+	return x < y ? -1 : x > y;
+}
+
+static int find_waited(const struct waitset *s, __u64 handle)
+{
+	int lo = 0, hi = s->acquired - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+		__u64 h = s->w[s->by_handle[mid]].handle;
+
+		if (h == handle)
+			return s->by_handle[mid];
+		if (h < handle)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* Acquire every operand; 0, or an exit code when none could be. */
+static int acquire_all(int fd, struct waitset *s)
+{
+	int i, ret;
+
+	for (i = 0; i < s->n; i++) {
+		struct waited *w = &s->w[i];
+
+		ret = acquire_target(fd, &w->t, &w->handle);
 		if (ret) {
-			fail = pid_error(t->pid, ret);
-			if (fail == EX_FAILURE) {
-				rc = fail;
-				goto out;
-			}
+			s->fail = target_error(&w->t, ret);
+			if (s->fail == EX_FAILURE)
+				return EX_FAILURE;
 			continue;
 		}
-		t->acquired = 1;
-		index[acquired++] = i;
+		w->acquired = 1;
+		s->by_handle[s->acquired++] = i;
 	}
-	if (!acquired) {
-		rc = fail;
-		goto out;
+	if (!s->acquired)
+		return s->fail;
+	sort_ctx = s;
+	qsort(s->by_handle, (size_t)s->acquired, sizeof(int), cmp_handle);
+	return 0;
+}
+
+/* Operand @i ended with @status: record it and print it if due. */
+static void ended(struct waitset *s, const struct wait_opts *o, int i, int status)
+{
+	struct waited *w = &s->w[i];
+	char buf[64];
+
+	w->done = 1;
+	w->status = status;
+	if ((s->first < 0 || !o->any) && !o->quiet) {
+		describe_status(status, buf, sizeof(buf));
+		printf("%s: %s\n", w->t.name, buf);
+		fflush(stdout);
 	}
-	qsort(index, (size_t)acquired, sizeof(*index), cmp_handle);
+	if (s->first < 0)
+		s->first = i;
+}
 
-	/* Already exited (zombies): report them now, in argument order. */
-	for (i = 0; i < n; i++) {
-		struct target *t = &targets[i];
-		struct ph_info info;
+/* Those already exited (zombies) are reported now, in argument order. */
+static void report_exited(int fd, struct waitset *s, const struct wait_opts *o)
+{
+	struct ph_info info;
+	int i;
 
-		if (!t->acquired)
+	for (i = 0; i < s->n; i++) {
+		if (!s->w[i].acquired)
 			continue;
-		if (ph_info(fd, t->handle, &info) == 0 &&
-		    info.state != PH_STATE_RUNNING) {
-			t->done = 1;
-			t->status = info.status;
-			if (first < 0 || !any)
-				report(t, quiet);
-			if (first < 0)
-				first = i;
-		} else {
-			remaining++;
-		}
+		if (ph_info(fd, s->w[i].handle, &info) == 0 &&
+		    info.state != PH_STATE_RUNNING)
+			ended(s, o, i, info.status);
+		else
+			s->remaining++;
 	}
-	if (verbose)
-		msg("waiting for %d process%s", remaining, remaining == 1 ? "" : "es");
+}
 
-	while (remaining && !(any && first >= 0)) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		struct timespec ts, *tsp = NULL;
-		int r;
+/* Read every queued event; 0 or an exit code. */
+static int drain_events(int fd, struct waitset *s, const struct wait_opts *o)
+{
+	struct ph_event ev[256];
+	int got, c, k;
 
-		if (has_timeout) {
-			uint64_t now = now_ns(), left = now < deadline ? deadline - now : 0;
+	for (;;) {
+		got = ph_read_events(fd, ev, sizeof(ev) / sizeof(ev[0]));
+		if (got == -EAGAIN)
+			return 0;
+		if (got == -EINTR)
+			continue;
+		if (got < 0) {
+			msg("reading events: %s", ph_strerror(got));
+			return EX_FAILURE;
+		}
+		for (c = 0; c < got; c++) {
+			k = find_waited(s, ev[c].handle);
+			if (k < 0 || s->w[k].done)
+				continue;
+			s->remaining--;
+			ended(s, o, k, ev[c].status);
+		}
+		if (o->any && s->first >= 0)
+			return 0;
+	}
+}
 
+/* Poll the table until every operand (or, with --any, one) has ended. */
+static int event_loop(int fd, struct waitset *s, const struct wait_opts *o)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec ts, *tsp = NULL;
+	uint64_t now, left;
+	int i, r;
+
+	while (s->remaining && !(o->any && s->first >= 0)) {
+		if (o->has_timeout) {
+			now = now_ns();
+			left = now < o->deadline ? o->deadline - now : 0;
 			ts.tv_sec = (time_t)(left / 1000000000ULL);
 			ts.tv_nsec = (long)(left % 1000000000ULL);
 			tsp = &ts;
 		}
 		r = ppoll(&pfd, 1, tsp, NULL);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
 			msg("poll: %s", strerror(errno));
-			rc = EX_FAILURE;
-			goto out;
+			return EX_FAILURE;
 		}
 		if (r == 0) {
-			for (i = 0; i < n; i++)
-				if (targets[i].acquired && !targets[i].done)
-					msg("%d: still running, timed out", targets[i].pid);
-			rc = EX_TIMEOUT;
-			goto out;
+			for (i = 0; i < s->n; i++)
+				if (s->w[i].acquired && !s->w[i].done)
+					msg("%s: still running, timed out", s->w[i].t.name);
+			return EX_TIMEOUT;
 		}
-		for (;;) {
-			int got = ph_read_events(fd, ev, sizeof(ev) / sizeof(ev[0]));
-
-			if (got == -EAGAIN)
-				break;
-			if (got == -EINTR)
-				continue;
-			if (got < 0) {
-				msg("reading events: %s", ph_strerror(got));
-				rc = EX_FAILURE;
-				goto out;
-			}
-			for (c = 0; c < got; c++) {
-				int k = find_target(index, acquired, ev[c].handle);
-				struct target *t;
-
-				if (k < 0 || targets[k].done)
-					continue;
-				t = &targets[k];
-				t->done = 1;
-				t->status = ev[c].status;
-				remaining--;
-				if (first < 0 || !any)
-					report(t, quiet);
-				if (first < 0)
-					first = k;
-			}
-			if (any && first >= 0)
-				break;
-		}
+		r = drain_events(fd, s, o);
+		if (r)
+			return r;
 	}
-	if (fail)
-		rc = fail;
-	else if (mode == MODE_WATCH)
-		rc = 0;
-	else
-		rc = status_exit_code(targets[any ? first : n - 1].status);
+	return 0;
+}
+
+static int wait_or_watch(int watch, int argc, char **argv)
+{
+	struct wait_opts o = { .watch = watch };
+	struct waitset s = { .first = -1 };
+	struct target *t = NULL;
+	int fd = -1, rc, i;
+
+	rc = parse_wait_opts(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	s.n = parse_targets(argc - optind, argv + optind, &t);
+	if (s.n < 0)
+		return EX_FAILURE;
+	s.w = calloc((size_t)s.n, sizeof(*s.w));
+	s.by_handle = calloc((size_t)s.n, sizeof(int));
+	rc = EX_FAILURE;
+	if (!s.w || !s.by_handle) {
+		msg("out of memory");
+		goto out;
+	}
+	for (i = 0; i < s.n; i++)
+		s.w[i].t = t[i];
+	fd = open_device(PH_OPEN_NONBLOCK);
+	if (fd < 0)
+		goto out;
+	rc = acquire_all(fd, &s);
+	if (rc)
+		goto out;
+	report_exited(fd, &s, &o);
+	if (o.verbose)
+		msg("waiting for %d process%s", s.remaining,
+		    s.remaining == 1 ? "" : "es");
+	rc = event_loop(fd, &s, &o);
+	if (rc)
+		goto out;
+	if (s.fail)
+		rc = s.fail;
+	else if (!watch)
+		rc = status_exit_code(s.w[o.any ? s.first : s.n - 1].status);
 out:
 	/* Closing the table releases every handle. */
 	if (fd >= 0)
 		ph_close(fd);
-	free(index);
-	free(targets);
-	free(pids);
+	free(s.by_handle);
+	free(s.w);
+	free(t);
 	return rc;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	return wait_or_watch(0, argc, argv);
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	return wait_or_watch(1, argc, argv);
 }
 
 /* ---- kill --------------------------------------------------------------- */
@@ -603,17 +362,17 @@ static void list_signals(void)
 	int sig;
 
 	for (sig = 1; sig <= SIGRTMAX; sig++) {
-		if (sig < SIGRTMIN && !strncmp(signal_name(sig, buf, sizeof(buf)),
-					       "signal ", 7))
+		signal_name(sig, buf, sizeof(buf));
+		if (strncmp(buf, "SIG", 3))
 			continue;
-		printf("%2d %s\n", sig, signal_name(sig, buf, sizeof(buf)) + 3);
+		printf("%2d %s\n", sig, buf + 3);
 	}
 }
 
 static int cmd_kill(int argc, char **argv)
 {
 	int sig = SIGTERM, fail = 0, fd, n, i;
-	pid_t *pids;
+	struct target *t;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -645,30 +404,30 @@ static int cmd_kill(int argc, char **argv)
 		if (sig < 0)
 			return usage_error("'%s': unknown signal", a);
 	}
-	n = parse_pids(argc - i, argv + i, &pids);
+	n = parse_targets(argc - i, argv + i, &t);
 	if (n < 0)
 		return EX_FAILURE;
 	fd = open_device(0);
 	if (fd < 0) {
-		free(pids);
+		free(t);
 		return EX_FAILURE;
 	}
 	for (i = 0; i < n; i++) {
 		__u64 h;
-		int ret = acquire(fd, pids[i], &h, NULL);
+		int ret = acquire_target(fd, &t[i], &h);
 
 		if (!ret) {
 			ret = ph_signal(fd, h, sig);
 			ph_release(fd, h);
 		}
 		if (ret) {
-			fail = pid_error(pids[i], ret);
+			fail = target_error(&t[i], ret);
 			if (fail == EX_FAILURE)
 				break;
 		}
 	}
 	ph_close(fd);
-	free(pids);
+	free(t);
 	return fail;
 }
 
@@ -687,10 +446,14 @@ static const char *state_name(__u32 state)
 	return "unknown";
 }
 
-/* /proc/PID/comm, empty when unreadable. */
-static void read_comm(pid_t pid, char *buf, size_t len)
+/*
+ * /proc/PID/comm of the handle's process, empty when unreadable or when
+ * the number no longer names it (its start time differs).
+ */
+static void read_comm(pid_t pid, __u64 ticks, char *buf, size_t len)
 {
 	char path[64];
+	__u64 again;
 	FILE *f;
 
 	buf[0] = '\0';
@@ -703,66 +466,129 @@ static void read_comm(pid_t pid, char *buf, size_t len)
 	else
 		buf[0] = '\0';
 	fclose(f);
+	if (ph_start_ticks(pid, &again) || again != ticks)
+		buf[0] = '\0';
+}
+
+/* @s as a JSON string body (quotes and control characters escaped). */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_info(const struct ph_info *info, const char *comm,
+		       int json, int first)
+{
+	unsigned long long ns = info->start_time, ticks = info_start_ticks(info);
+	char status[64];
+
+	if (info->state == PH_STATE_RUNNING)
+		snprintf(status, sizeof(status), "-");
+	else
+		describe_status(info->status, status, sizeof(status));
+	if (json) {
+		printf("{\"pid\":%d,\"identity\":\"%d@%llu\",\"name\":",
+		       info->pid, info->pid, ticks);
+		if (comm[0])
+			json_string(comm);
+		else
+			printf("null");
+		printf(",\"state\":\"%s\",\"status\":", state_name(info->state));
+		if (info->state == PH_STATE_RUNNING)
+			printf("null,\"wait_status\":null");
+		else
+			printf("\"%s\",\"wait_status\":%d", status, info->status);
+		printf(",\"start_time_ns\":%llu,\"start_ticks\":%llu}\n", ns, ticks);
+		return;
+	}
+	printf("%spid:         %d\n", first ? "" : "\n", info->pid);
+	printf("identity:    %d@%llu\n", info->pid, ticks);
+	printf("name:        %s\n", comm[0] ? comm : "-");
+	printf("state:       %s\n", state_name(info->state));
+	printf("status:      %s\n", status);
+	printf("start_time:  %llu.%09llu s after boot (%llu ticks)\n",
+	       ns / 1000000000ULL, ns % 1000000000ULL, ticks);
 }
 
 static int cmd_info(int argc, char **argv)
 {
-	int fail = 0, fd, n, i;
-	pid_t *pids;
+	int fail = 0, json = 0, fd, n, i;
+	struct target *t;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage(stdout);
-		return 0;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			json = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		return usage_error("'%s': unknown option", argv[i]);
 	}
-	i = argc > 1 && !strcmp(argv[1], "--") ? 2 : 1;
-	n = parse_pids(argc - i, argv + i, &pids);
+	n = parse_targets(argc - i, argv + i, &t);
 	if (n < 0)
 		return EX_FAILURE;
 	fd = open_device(0);
 	if (fd < 0) {
-		free(pids);
+		free(t);
 		return EX_FAILURE;
 	}
 	for (i = 0; i < n; i++) {
-		char comm[64], status[64];
 		struct ph_info info;
-		__u64 h, ticks, again;
-		int ret = acquire(fd, pids[i], &h, &ticks);
+		char comm[64];
+		__u64 h;
+		int ret = acquire_target(fd, &t[i], &h);
 
-		if (!ret)
+		if (!ret) {
 			ret = ph_info(fd, h, &info);
+			ph_release(fd, h);
+		}
 		if (ret) {
-			fail = pid_error(pids[i], ret);
+			fail = target_error(&t[i], ret);
 			if (fail == EX_FAILURE)
 				break;
 			continue;
 		}
-		/* The name is only ours if the start time still matches. */
-		read_comm(pids[i], comm, sizeof(comm));
-		if (ph_start_ticks(pids[i], &again) || again != ticks)
-			comm[0] = '\0';
-		if (info.state == PH_STATE_RUNNING)
-			snprintf(status, sizeof(status), "-");
-		else
-			describe_status(info.status, status, sizeof(status));
-		printf("%spid:         %d\n", i ? "\n" : "", pids[i]);
-		printf("name:        %s\n", comm[0] ? comm : "-");
-		printf("state:       %s\n", state_name(info.state));
-		printf("status:      %s\n", status);
-		printf("start_time:  %llu.%09llu s after boot (%llu ticks)\n",
-		       (unsigned long long)(info.start_time / 1000000000ULL),
-		       (unsigned long long)(info.start_time % 1000000000ULL),
-		       (unsigned long long)ticks);
-		ph_release(fd, h);
+		read_comm(t[i].pid, info_start_ticks(&info), comm, sizeof(comm));
+		print_info(&info, comm, json, i == 0);
 	}
 	ph_close(fd);
-	free(pids);
+	free(t);
 	return fail;
 }
+
+/* ---- main --------------------------------------------------------------- */
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);	/* argv[0] is the command */
+} commands[] = {
+	{ "wait", cmd_wait },
+	{ "watch", cmd_watch },
+	{ "kill", cmd_kill },
+	{ "info", cmd_info },
+};
 
 int main(int argc, char **argv)
 {
 	const char *cmd;
+	size_t i;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -777,13 +603,8 @@ int main(int argc, char **argv)
 		printf("prochandle %s\n", PROCHANDLE_VERSION);
 		return 0;
 	}
-	if (!strcmp(cmd, "wait"))
-		return wait_or_watch(MODE_WAIT, argc - 1, argv + 1);
-	if (!strcmp(cmd, "watch"))
-		return wait_or_watch(MODE_WATCH, argc - 1, argv + 1);
-	if (!strcmp(cmd, "kill"))
-		return cmd_kill(argc - 1, argv + 1);
-	if (!strcmp(cmd, "info"))
-		return cmd_info(argc - 1, argv + 1);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
 	return usage_error("'%s': unknown command", cmd);
 }

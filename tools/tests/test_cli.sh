@@ -192,6 +192,13 @@ run kill -s 99999 1
 expect_rc 125
 run info
 expect_rc 125
+for op in 1@ 1@x @5 0@5 1@5@6 1@-5; do
+	run wait "$op"
+	expect_rc 125
+	expect_grep "$T/err" "'$op': not a process id (PID or PID@START)"
+done
+run info --bogus 1
+expect_rc 125
 end
 
 # ---- wait -----------------------------------------------------------------
@@ -608,6 +615,55 @@ run info "$pa" "$$"
 expect_rc 0
 expect_grep "$T/out" "^pid: *$$$"
 release a
+end
+
+# ticks PID: field 22 of /proc/PID/stat (comm may hold spaces).
+ticks_of() { sed -n 's/.*) [A-Z] //p' "/proc/$1/stat" | awk '{print $19}'; }
+
+begin info_identity
+spawn a 0
+pa=$spid
+ta=$(ticks_of "$pa")
+run info "$pa"
+expect_rc 0
+expect_grep "$T/out" "^identity: *$pa@$ta$"
+run info "$pa@$ta"
+expect_rc 0
+expect_grep "$T/out" "^identity: *$pa@$ta$"
+run info --json "$pa" "$pa@$ta"
+expect_rc 0
+[ "$(wc -l <"$T/out")" = 2 ] || bad "--json: want one line per process: '$(cat "$T/out")'"
+expect_grep "$T/out" "^{\"pid\":$pa,\"identity\":\"$pa@$ta\",\"name\":\"sh\",\"state\":\"running\",\"status\":null,\"wait_status\":null,\"start_time_ns\":[0-9]*,\"start_ticks\":$ta}$"
+release a
+end
+
+begin identity_of_another_process
+# PID@START whose START is not the process's: "now names another process".
+spawn a 7
+pa=$spid
+ta=$(ticks_of "$pa")
+wrong=$((ta + 1))
+for cmd in "info" "kill -s KILL" "wait -t 10" "watch -t 10"; do
+	# shellcheck disable=SC2086
+	run $cmd "$pa@$wrong"
+	[ "$rc" = 127 ] || bad "$cmd $pa@$wrong: exit $rc ($(cat "$T/err"))"
+	expect_file "$T/err" "prochandle: $pa@$wrong: no such process"
+done
+kill -0 "$pa" 2>/dev/null || bad "$pa was signalled through a wrong identity"
+# The right identity works for every command.
+run kill -0 "$pa@$ta"
+expect_rc 0
+if start_ph wait -v -t 60 "$pa@$ta"; then
+	release a
+	finish_ph
+	expect_rc 7
+	expect_file "$T/out" "$pa@$ta: exited 7"
+fi
+# Once reaped, the identity names nothing, whoever gets the number.
+wait "$pa" 2>/dev/null
+run info "$pa@$ta"
+expect_rc 127
+expect_file "$T/err" "prochandle: $pa@$ta: no such process"
 end
 
 begin info_errors

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the prochandle commands share: messages and exit codes, parsing of
+ * durations, signals and process operands (PID or PID@START), acquiring
+ * an operand, and describing a wait status.  One command per .c file
+ * (prochandle.c holds wait, watch, kill, info and main's command table).
+ */
+#ifndef PROCHANDLE_CLI_H
+#define PROCHANDLE_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <prochandle.h>
+
+/* Exit codes of prochandle itself; keep in sync with usage() and man/. */
+#define EX_TIMEOUT	124	/* --timeout passed first */
+#define EX_FAILURE	125	/* usage error, module missing, other failure */
+#define EX_NOPERM	126	/* an operand: not permitted */
+#define EX_NOPROC	127	/* an operand: no such process (or not a process) */
+
+extern const char *prog;
+
+void usage(FILE *f);
+void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int parse_duration(const char *s, uint64_t *ns);
+int parse_number(const char *s, long min, long max, long *out);
+int parse_signal(const char *s);
+const char *signal_name(int sig, char *buf, size_t len);
+void describe_status(int status, char *buf, size_t len);
+int status_exit_code(int status);
+uint64_t now_ns(void);
+
+/*
+ * A process operand.  "PID" names whoever has the number when it is
+ * acquired; "PID@START" names only the process with that number that
+ * started START clock ticks after boot (field 22 of /proc/PID/stat), and
+ * is refused with ESRCH when the number now names another process.
+ */
+struct target {
+	pid_t pid;
+	int pinned;		/* PID@START given */
+	__u64 ticks;		/* START, when pinned */
+	char name[48];		/* as printed in messages: "PID" or "PID@START" */
+};
+
+int parse_target(const char *s, struct target *t);
+/* Parses argv[0..argc-1]; returns the count (>= 1) or -1 after a message. */
+int parse_targets(int argc, char **argv, struct target **out);
+int acquire_target(int fd, const struct target *t, __u64 *handle);
+/* Reports @err about @t on stderr; returns the exit code it stands for. */
+int target_error(const struct target *t, int err);
+
+/* The start time of INFO in clock ticks, as /proc/PID/stat field 22. */
+__u64 info_start_ticks(const struct ph_info *info);
+
+/* ph_open() with a one-line message on failure. */
+int open_device(unsigned int flags);
+
+#endif /* PROCHANDLE_CLI_H */
