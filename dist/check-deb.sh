@@ -88,6 +88,7 @@ EOC
 # What a developer installs next to the -dev package: a compiler (without
 # its recommended libc6-dev, which the -dev package must pull in) and pkgconf.
 inside apt-get install -y -qq gcc pkgconf >"$ov/dev.log" 2>&1 || true
+# shellcheck disable=SC2016 # $(pkg-config) runs inside the chroot
 if inside sh -c 'cd /var/tmp && gcc -Wall -o use-lib use-lib.c \
 		$(pkg-config --cflags --libs libprochandle 2>/dev/null || echo -lprochandle) &&
 		./use-lib && ldd ./use-lib | grep -q libprochandle.so.1' >>"$ov/dev.log" 2>&1; then

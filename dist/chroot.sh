@@ -23,19 +23,21 @@ set -euo pipefail
 
 cache=${PH_CACHE:-$HOME/.cache/prochandle}
 mirror=${PH_MIRROR:-http://deb.debian.org/debian}
-here=$(cd "$(dirname "$0")" && pwd)
 
 die() { echo "chroot.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot)"
 
 cmd=${1:-}; suite=${2:-}
-[ -n "$cmd" ] && [ -n "$suite" ] || die "usage: $0 create|run|path SUITE ..."
+if [ -z "$cmd" ] || [ -z "$suite" ]; then
+	die "usage: $0 create|run|path SUITE ..."
+fi
 shift 2
 case $suite in bookworm|trixie|forky|sid) ;; *) die "unknown suite $suite" ;; esac
 root=$cache/chroot/$suite
 
 # Run "$@" inside the chroot with the usual pseudo file systems.
 in_chroot() {
+	# shellcheck disable=SC2016 # the inner script expands its own variables
 	unshare --mount --propagation private /bin/bash -euc '
 		root=$1; shift
 		if [ -n "${PH_CHROOT_OVERLAY:-}" ]; then

@@ -34,6 +34,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$here/stage-src.sh" "$tmp/src/prochandle-$version"
 mkdir -p "$tmp/dkms" "$tmp/layers"
 
+# shellcheck disable=SC2016 # the inner script expands its own variables
 unshare --mount --propagation private /bin/bash -euo pipefail -c '
 	kver=$1 version=$2 tmp=$3 out=$4
 	overlay() {	# overlay DIR NAME: writes to DIR go to a temporary layer

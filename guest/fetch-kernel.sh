@@ -14,8 +14,8 @@ set -euo pipefail
 
 kver=${1:-${KVER:-}}
 # As the top-level Makefile: the newest Debian *-amd64 headers installed.
-[ -n "$kver" ] || kver=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
-	sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+[ -n "$kver" ] || kver=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
+	sed 's|^linux-headers-||' | sort -V | tail -n 1)
 [ -n "$kver" ] || { echo "fetch-kernel.sh: no KVER given" >&2; exit 2; }
 cache=${PH_CACHE:-$HOME/.cache/prochandle}
 dir=$cache/kernels/$kver

@@ -77,8 +77,11 @@ fi
 
 # Seed a new configuration from the newest other build of this variant.
 if [ ! -e "$out" ] && [ "${PH_KERNEL_SEED:-1}" != 0 ]; then
-	seed=$(ls -dt "$cache/kernels/$variant-$srcver-"*/ 2>/dev/null | head -n 1 || true)
-	seed=${seed%/}
+	# The newest by modification time; sed reads all (no SIGPIPE under
+	# pipefail) and nothing found is an empty seed, not an exit.
+	seed=$(find "$cache/kernels" -mindepth 1 -maxdepth 1 -type d \
+		-name "$variant-$srcver-*" ! -name '*.tmp' -printf '%T@ %p\n' |
+		sort -rn | sed -n '1s/^[^ ]* //p' || true)
 	if [ -n "$seed" ] && [ -e "$seed/.config" ]; then
 		exec 8>"$seed.lock"
 		if flock -n 8; then
@@ -126,7 +129,7 @@ done < <(cat "${frags[@]}")
 (cd "$src" && nice -n "$nice" make O="$out" -j"$jobs" bzImage modules modules_prepare) \
 	>>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "building '$variant' failed (log: $log)"; }
 for f in arch/x86/boot/bzImage Module.symvers .config; do
-	[ -s "$out/$f" ] || [ "$f" = Module.symvers -a -e "$out/$f" ] ||
+	[ -s "$out/$f" ] || { [ "$f" = Module.symvers ] && [ -e "$out/$f" ]; } ||
 		die "$variant: build produced no $f"
 done
 

@@ -7,7 +7,8 @@
 #   make lint LINT_SRC=/tmp/copy                 lint another tree (a scratch
 #                                                copy with a planted finding)
 #
-# Steps: checkpatch w1 sparse kernel-doc coccinelle gcc clang clang-tidy.
+# Steps: checkpatch w1 sparse kernel-doc coccinelle gcc clang clang-tidy
+# shellcheck.
 # Nothing is written into the source tree; kernel tools (checkpatch,
 # kernel-doc, coccinelle scripts) are used in place from linux-source-6.1.
 

@@ -12,12 +12,17 @@
 #   dist      dkms, Debian packaging, debootstrap
 set -euo pipefail
 
+# One variable per group, read as ${!var} below (groups added by other
+# areas go here too).
+# shellcheck disable=SC2034
+{
 pkgs_build="build-essential linux-headers-amd64 gcc-multilib pkg-config kmod"
 pkgs_guest="qemu-system-x86 busybox-static cpio zstd"
 pkgs_source="linux-source-6.1 xz-utils"
 pkgs_kernel="flex bison bc libelf-dev libssl-dev dwarves python3 rsync"
 pkgs_lint="sparse coccinelle clang clang-tidy cppcheck shellcheck"
 pkgs_dist="dkms dh-dkms debhelper devscripts lintian debootstrap fakeroot man-db xz-utils"
+}
 
 want=()
 for group in "$@"; do

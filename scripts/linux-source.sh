@@ -13,7 +13,7 @@ cache=${PH_CACHE:-$HOME/.cache/prochandle}
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/deps.sh" source >&2
 
-tarball=$(ls /usr/src/linux-source-6.1*.tar.xz 2>/dev/null | sort -V | tail -n 1)
+tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-6.1*.tar.xz' | sort -V | tail -n 1)
 [ -n "$tarball" ] || { echo "linux-source.sh: no linux-source tarball" >&2; exit 1; }
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 root=$cache/src/linux-source-$ver

@@ -15,6 +15,13 @@
 #   gcc, clang   user space (lib, tools, selftests, tests, bench) built
 #                with -Wall -Wextra -Werror by that compiler
 #   clang-tidy   user space, configuration in .clang-tidy
+#   and step shellcheck: every shell script, that is *.sh and every file
+#   whose first line names a shell (#!/bin/sh, #!/bin/bash, #!/usr/bin/env)
+#
+# Whoever adds or changes a shell script keeps the shellcheck step clean:
+# fix the finding; for a false positive, put `# shellcheck disable=SCnnnn
+# # why` on the line above it (shellcheck's own directive) or, in a file
+# you do not own, an entry in scripts/lint/suppressions.
 #
 # The kernel tools come from Debian's linux-source-6.1, used in place
 # (scripts/linux-source.sh); nothing is built in the source tree: the
@@ -31,11 +38,11 @@ top=$(cd "$here/../.." && pwd)
 src=$(cd "${LINT_SRC:-$top}" && pwd)
 supp=$here/suppressions
 jobs=${LINT_JOBS:-$(nproc 2>/dev/null || echo 2)}
-all_steps="checkpatch w1 sparse kernel-doc coccinelle gcc clang clang-tidy"
+all_steps="checkpatch w1 sparse kernel-doc coccinelle gcc clang clang-tidy shellcheck"
 
 if [ -z "${KDIR:-}" ]; then
-	kver=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
-		sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+	kver=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
+		sed 's|^linux-headers-||' | sort -V | tail -n 1)
 	KDIR=/usr/src/linux-headers-$kver
 fi
 
@@ -135,6 +142,7 @@ step_checkpatch() {
 		filter checkpatch "$tree" >"$out"
 	# With --no-tree and no .git, the CamelCase check looks for a kernel
 	# include/ to seed from and complains that there is none: harmless.
+	# shellcheck disable=SC2016 # a literal $root in checkpatch's message
 	grep -Ev 'Use of uninitialized value \$root in concatenation|^find: .*/include.: No such file' \
 		"$work/checkpatch.err" >>"$out"
 	report "$out"
@@ -272,6 +280,7 @@ userspace_build() {
 	for t in "lib all tests" \
 		 "tools all tests -o $d/lib/libprochandle.so -o $d/lib/libprochandle.a" \
 		 "tests/faultinject all"; do
+		# shellcheck disable=SC2086 # directory, then make arguments
 		set -- $t
 		[ -f "$d/$1/Makefile" ] || continue
 		echo "  make -C $1 CC=$cc"
@@ -291,6 +300,7 @@ userspace_build() {
 	for f in "$d"/bench/*.c; do
 		[ -f "$f" ] || continue
 		echo "  $cc bench/$(basename "$f")"
+		# shellcheck disable=SC2086 # flags are words
 		nice "$cc" $cflags -pthread -I"$d/uapi" -I"$d/lib" -o "${f%.c}" "$f" -lm \
 			>>"$log" 2>&1 || rc=1
 	done
@@ -336,6 +346,27 @@ step_clang-tidy() {
 	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error): ' "$raw" |
 		sed -E "s#^$d/##; s#^([^:]+:[0-9]+):[0-9]+: (warning|error): (.*) \[([^]]+)\]\$#\\1: \\4: \\3#" |
 		sort -u | filter clang-tidy "$d" >"$out"
+	report "$out"
+}
+
+# Every shell script (see the top of this file for what to do with a
+# finding).  "PATH:LINE:COL: LEVEL: message [SCnnnn]" -> "PATH:LINE: SCnnnn: ..."
+step_shellcheck() {
+	local d=$work/src out=$work/shellcheck.out f
+	local -a files=()
+	command -v shellcheck >/dev/null || { echo "  shellcheck is not installed"; return 1; }
+	while IFS= read -r -d '' f; do
+		case $f in
+		*.sh) files+=("$f") ;;
+		*) head -n 1 "$d/$f" | grep -Eq '^#! *(/usr)?/bin/(env +)?(ba|da)?sh( |$)' &&
+			files+=("$f") ;;
+		esac
+	done < <(cd "$d" && find . -type f -printf '%P\0' | sort -z)
+	echo "  shellcheck $(shellcheck --version | sed -n 's/^version: //p'): ${#files[@]} scripts"
+	[ ${#files[@]} -gt 0 ] || return 0
+	(cd "$d" && shellcheck -f gcc "${files[@]}") 2>&1 |
+		sed -E 's/^([^:]+:[0-9]+):[0-9]+: ([a-z]+): (.*) \[(SC[0-9]+)\]$/\1: \4: \2: \3/' |
+		filter shellcheck "$d" >"$out"
 	report "$out"
 }
 
