@@ -22,6 +22,10 @@ src=$("$top/scripts/linux-source.sh" "$sel/pidfd" "$sel/kselftest.h" \
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 bin=$cache/selfcheck/pidfd-$ver
 
+# One builder at a time (a second caller waits, then finds it done).
+mkdir -p "$cache/selfcheck"
+exec 9>"$bin.lock"
+flock 9
 if [ ! -e "$bin/.complete" ]; then
 	rm -rf "$bin"
 	mkdir -p "$bin"
@@ -33,6 +37,7 @@ if [ ! -e "$bin/.complete" ]; then
 	fi
 	touch "$bin/.complete"
 fi
+exec 9>&-
 mkdir -p "$dest"
 find "$bin" -maxdepth 1 -type f -perm -u+x -exec cp -p {} "$dest/" \;
 # Its default of 10000 fork-poll-exit rounds takes minutes under emulation.

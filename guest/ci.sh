@@ -22,9 +22,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 total_pass=0 total_fail=0
 summary=()
+start=$(date +%s)
 
 for target in "$@"; do
-	echo "==== ci: make $target ($(date +%T))"
+	echo "==== ci: make $target ($(date +%T), load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	t0=$(date +%s)
 	"$make" --no-print-directory -C "$top" "$target" </dev/null 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
@@ -48,5 +49,8 @@ done
 
 echo "==== ci: summary"
 printf '%s\n' "${summary[@]}"
+elapsed=$(($(date +%s) - start))
+printf '  total %dm%02ds; load average at the end %s\n' $((elapsed / 60)) $((elapsed % 60)) \
+	"$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

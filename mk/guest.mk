@@ -11,8 +11,10 @@
 #   make check-accel           test the accelerator choice (guest/accel.sh)
 #                              against a fake KVM that works, hangs or spins
 #   make ci                    every target in CI_TARGETS, with a grand total
+#   make ci-cold               make ci as on a fresh machine: a fresh clone
+#                              of HEAD, an empty PH_CACHE (guest/ci-cold.sh)
 
-.PHONY: check demo guest-run guest-shell ci check-accel
+.PHONY: check demo guest-run guest-shell ci check-accel ci-cold
 
 check:
 	@guest/check.sh
@@ -33,3 +35,6 @@ CI_TARGETS += check-accel
 
 ci:
 	@guest/ci.sh $(CI_TARGETS)
+
+ci-cold:
+	@guest/ci-cold.sh $(CI_COLD_DIR)
