@@ -71,8 +71,8 @@ printf 'ci-cold: total %dm%02ds (exit %d); load average (1 min) over the run: %s
 	"$(awk '{ s += $2; if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2; n++ }
 		END { if (n) printf "min %.1f, mean %.1f, max %.1f (%d samples)", min, s / n, max, n }' \
 		"$dir/load.log")"
-last=$(tail -n 1 "$dir/ci.log" | grep -E '^[0-9]+ passed, [0-9]+ failed$' ||
-	echo "0 passed, 1 failed")
+last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/ci.log" | tail -n 1)
+[ -n "$last" ] || last="0 passed, 1 failed"
 if [ "$rc" = 0 ] && [ "${CI_COLD_KEEP:-0}" != 1 ]; then
 	rm -rf "$dir"
 	echo "ci-cold: removed $dir"
