@@ -193,8 +193,18 @@ if ! "$here/scan-log.sh" "$console" >&2; then
 	status=3 splat=1
 fi
 if [ "$splat" = 0 ] && ! grep -q '^PH-DONE' "$result"; then
-	echo "guest: last console lines ($console):" >&2
-	tail -n 25 "$console" | tr -d '\r' | sed 's/^/  | /' >&2
+	if [ "$interactive" = 0 ] && [ ! -s "$console" ]; then
+		# Not one byte: the guest never ran (README: "When a guest times out").
+		if [ "$accel" = kvm ]; then
+			hint="a KVM that does not run guests? PH_ACCEL=tcg avoids it; guest/accel.sh --probe re-checks"
+		else
+			hint="it did not boot within the limit: QEMU failed, or the host is too busy"
+		fi
+		echo "guest: the console is empty: the guest never started under $accel ($hint)" >&2
+	else
+		echo "guest: last console lines ($console):" >&2
+		tail -n 25 "$console" | tr -d '\r' | sed 's/^/  | /' >&2
+	fi
 fi
 if [ "$status" = 0 ]; then
 	rc=$(sed -n 's/^PH-PAYLOAD-END rc=\([0-9]*\).*/\1/p' "$result" | tr -d '\r')
