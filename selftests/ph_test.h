@@ -81,7 +81,7 @@ static inline int ioc_call(int fd, unsigned long cmd, void *arg)
 }
 
 static inline int ioc_acquire_st(int fd, pid_t pid, __u32 flags, __u64 st,
-				__u64 *h)
+				 __u64 *h)
 {
 	struct ph_acquire a = { .pid = pid, .flags = flags, .start_time = st };
 	int r = ioc_call(fd, PH_IOC_ACQUIRE, &a);
@@ -571,7 +571,7 @@ static inline int ph_reap(pid_t pid)
  * -errno if a read fails otherwise than with EAGAIN.
  */
 static inline int dev_read_events(int fd, struct ph_event *ev, int max,
-				 int want, int ms)
+				  int want, int ms)
 {
 	int got = 0;
 

@@ -53,10 +53,10 @@ TEST_F(ph, acquire_unknown_flags)
 
 	for (bit = 2; bit < 32; bit++)
 		EXPECT_EQ(-EINVAL, ioc_acquire_st(self->fd, getpid(), 1U << bit,
-						 0, NULL));
+						  0, NULL));
 	/* both start-time flags at once */
 	EXPECT_EQ(-EINVAL, ioc_acquire_st(self->fd, getpid(),
-					 PH_ACQUIRE_STARTTIME |
+					  PH_ACQUIRE_STARTTIME |
 					 PH_ACQUIRE_STARTTIME_TICKS, 0, NULL));
 	EXPECT_COUNTERS(1, 0, 0);
 }
@@ -200,7 +200,7 @@ TEST_F(ph, acquire_emfile_max_handles)
 		ASSERT_EQ(0, ioc_acquire(self->fd, getpid(), &h[i]));
 	EXPECT_EQ(-EMFILE, ioc_acquire(self->fd, getpid(), &h[8]));
 	EXPECT_EQ(-EMFILE, ioc_acquire_st(self->fd, getpid(),
-					 PH_ACQUIRE_STARTTIME_TICKS,
+					  PH_ACQUIRE_STARTTIME_TICKS,
 					 ph_stat_starttime("/proc", getpid()), NULL));
 	EXPECT_COUNTERS(1, 8, 8);
 	/* the limit is per table */
@@ -750,7 +750,7 @@ TEST_F(ph, wait_timeout)
 	ASSERT_EQ(0, ioc_acquire(self->fd, k.pid, &h));
 	t0 = ph_now_ns(CLOCK_MONOTONIC);
 	EXPECT_EQ(-ETIMEDOUT, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT,
-				      50 * 1000000ull, &st));
+				       50 * 1000000ull, &st));
 	t1 = ph_now_ns(CLOCK_MONOTONIC);
 	EXPECT_LE(50 * 1000000ull, t1 - t0);
 	/* a zero timeout behaves like a poll */
@@ -759,7 +759,7 @@ TEST_F(ph, wait_timeout)
 	ph_kid_exit(&k, 5);
 	/* exits before the (long) timeout: 0 and the status */
 	ASSERT_EQ(0, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT,
-			     20 * 1000000000ull, &st));
+			      20 * 1000000000ull, &st));
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(5, WEXITSTATUS(st));
 	EXPECT_EQ(st, ph_reap(k.pid));
@@ -800,9 +800,9 @@ TEST_F(ph, wait_invalid)
 	for (bit = 2; bit < 32; bit++)
 		EXPECT_EQ(-EINVAL, ioc_wait(self->fd, h, 1U << bit, 0, NULL));
 	EXPECT_EQ(-EINVAL, ioc_wait(self->fd, h, PH_WAIT_NOHANG | PH_WAIT_TIMEOUT,
-				   1000, NULL));
+				    1000, NULL));
 	EXPECT_EQ(-EINVAL, ioc_wait(self->fd, h, PH_WAIT_NOHANG | PH_WAIT_TIMEOUT,
-				   0, NULL));
+				    0, NULL));
 	/* timeout_ns without PH_WAIT_TIMEOUT (would otherwise block) */
 	EXPECT_EQ(-EINVAL, ioc_wait(self->fd, h, PH_WAIT_NOHANG, 1000, NULL));
 	memset(&w, 0, sizeof(w));

@@ -415,14 +415,14 @@ TEST_F(ph, timens_start_time)
 		CHILD_EQ(ticks, ci.start_time / tick_ns);
 		CHILD_CHECK(ph_now_ns(CLOCK_BOOTTIME) >= ci.start_time);
 		CHILD_EQ(0, ioc_acquire_st(self->fd, getpid(),
-					  PH_ACQUIRE_STARTTIME_TICKS, ticks, NULL));
+					   PH_ACQUIRE_STARTTIME_TICKS, ticks, NULL));
 		CHILD_EQ(0, ioc_acquire_st(self->fd, getpid(),
-					  PH_ACQUIRE_STARTTIME, ci.start_time, NULL));
+					   PH_ACQUIRE_STARTTIME, ci.start_time, NULL));
 		CHILD_EQ(-ESRCH, ioc_acquire_st(self->fd, getpid(),
-					       PH_ACQUIRE_STARTTIME_TICKS,
+						PH_ACQUIRE_STARTTIME_TICKS,
 					       ticks - off * hz, NULL));
 		CHILD_EQ(-ESRCH, ioc_acquire_st(self->fd, getpid(),
-					       PH_ACQUIRE_STARTTIME,
+						PH_ACQUIRE_STARTTIME,
 					       ci.start_time - off * 1000000000ull, NULL));
 		CHILD_EQ(sizeof(ci.start_time),
 			 write(rep[1], &ci.start_time, sizeof(ci.start_time)));

@@ -67,7 +67,7 @@ TEST_F_TIMEOUT(ph, release_race, 90)
 
 		/* alternate a live process and ourselves as the target */
 		ASSERT_EQ(0, ioc_acquire(self->fd, round & 1 ? k.pid : getpid(),
-					&rr.h));
+					 &rr.h));
 		pthread_barrier_wait(&rr.start);
 		pthread_barrier_wait(&rr.done);
 		for (i = 0; i < RR_THREADS; i++) {
