@@ -8,10 +8,11 @@
  *   - one persistent reference owned by the table (the xarray entry), and
  *   - one transient reference per call in flight on the handle,
  *
- * and the status is ph_handle.state: PH_HS_RELEASED and PH_HS_DONE bits;
- * whether the process has exited (RUNNING vs EXITED) is read from the
- * process's exit watch.  The process reference is ph_handle.proc, a
- * counted reference on that watch (counted in the task_refs counter).
+ * and the status is ph_handle.flags: PH_HF_RELEASED and PH_HF_DONE bits
+ * (the other PH_HF_* bits say which list ph_handle.node is on: watch.c,
+ * events.c).  Whether the process has exited (RUNNING vs EXITED) is read
+ * from its exit watch (watch.c).  The process reference is ph_handle.watch,
+ * a counted reference on that watch (counted in the task_refs counter).
  *
  * Protocol:
  *  1. A new call takes its transient reference with ph_handle_get():
@@ -19,33 +20,36 @@
  *     released handle is refused (EBADF) and its reference given back.
  *     Lookup, conditional get and check are the one safe step: the handle
  *     memory is freed only after an RCU grace period.
- *  2. RELEASE sets PH_HS_RELEASED with one atomic fetch_or: exactly one
+ *  2. RELEASE sets PH_HF_RELEASED with one atomic fetch_or: exactly one
  *     caller sees the bit clear and wins; the others get EBADF.  The winner
- *     erases the id, drops an unread event, then drops the table's
- *     reference.  From then on step 1 fails for every new call.
- *  3. A successful WAIT sets PH_HS_DONE (once) and drops the process
- *     reference, once the exit has been fanned out (so the handle's event
- *     is queued in exit order).  Nothing that runs after DONE needs it:
- *     state and status are then read from the handle itself.
+ *     erases the id, drops an unread event (events.c), then drops the
+ *     table's reference.  From then on step 1 fails for every new call.
+ *  3. A WAIT that returns a status makes the handle DONE: it caches the
+ *     status in the handle and drops the process reference, which delivers
+ *     the handle's event if the exit's delivery has not reached it yet
+ *     (ph_watch_unlink()), then sets PH_HF_DONE.  Of concurrent WAITs, the
+ *     one that took the reference drops it; the others spin until
+ *     PH_HF_DONE (a bounded, non-sleeping section), so that every WAIT
+ *     returns only after the reference is gone (SIGNAL fails ESRCH and
+ *     task_refs no longer counts it).  Nothing that runs after DONE needs
+ *     the reference: state and status are then read from the handle.
  *  4. The process reference is dropped exactly once, by whoever moves
- *     ph_handle.proc to NULL with xchg(): the DONE transition, or the last
+ *     ph_handle.watch to NULL with xchg(): a WAIT (step 3), or the last
  *     kref put.  A released handle therefore keeps it until its last call
  *     in flight (for instance a blocked WAIT) has finished.
  *  5. The last kref put frees the handle: it is then in no table, on no
  *     list, and no call is in flight.
  *
- * Invariants: state bits are only ever set; RELEASED implies the id left
- * (or is leaving) the table; DONE implies the process has exited and
- * ph_handle.status holds its status; ph_handle.pid is valid for the whole
- * life of the handle.
+ * Invariants: RELEASED and DONE are only ever set; RELEASED implies the id
+ * left (or is leaving) the table; a NULL ph_handle.watch on a live handle
+ * implies the process has exited and ph_handle.status holds its status;
+ * ph_handle.pid is valid for the whole life of the handle.
  */
 #include <linux/hrtimer.h>
 #include <linux/pid.h>
-#include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/wait_bit.h>
 
 #include <linux/prochandle.h>
 #include "prochandle.h"
@@ -68,19 +72,19 @@ struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid,
 				u64 start_time)
 {
 	struct ph_handle *h;
-	struct ph_proc *p;
+	struct ph_watch *w;
 
-	h = kmem_cache_zalloc(ph_handle_cache, GFP_KERNEL_ACCOUNT);
+	h = kmem_cache_zalloc(ph_handle_cache, PH_GFP);
 	if (!h)
 		return ERR_PTR(-ENOMEM);
-	p = ph_proc_get(pid);
-	if (IS_ERR(p)) {
+	w = ph_watch_get(pid);
+	if (IS_ERR(w)) {
 		kmem_cache_free(ph_handle_cache, h);
-		return ERR_CAST(p);
+		return ERR_CAST(w);
 	}
 	kref_init(&h->ref);
 	h->table = t;
-	RCU_INIT_POINTER(h->proc, p);
+	RCU_INIT_POINTER(h->watch, w);
 	h->pid = get_pid(pid);
 	h->start_time = start_time;
 	INIT_LIST_HEAD(&h->node);
@@ -101,25 +105,25 @@ struct ph_handle *ph_handle_get(struct ph_table *t, u64 id)
 {
 	struct ph_handle *h;
 
-	if (id > ULONG_MAX)
+	if ((unsigned long)id != id)	/* 32-bit: beyond the xarray's index */
 		return NULL;
 	rcu_read_lock();
 	h = xa_load(&t->handles, id);
 	if (h && !kref_get_unless_zero(&h->ref))
 		h = NULL;
 	rcu_read_unlock();
-	if (h && (atomic_read_acquire(&h->state) & PH_HS_RELEASED)) {
+	if (h && (atomic_read_acquire(&h->flags) & PH_HF_RELEASED)) {
 		ph_handle_put(h);
 		h = NULL;
 	}
 	return h;
 }
 
-/* Step 4: called by the one who took ph_handle.proc. */
-static void ph_handle_drop_proc(struct ph_handle *h, struct ph_proc *p)
+/* Step 4: called by the one who took ph_handle.watch. */
+static void ph_handle_drop_watch(struct ph_handle *h, struct ph_watch *w)
 {
-	ph_proc_unlink(p, h);
-	ph_proc_put(p);
+	ph_watch_unlink(w, h);
+	ph_watch_put(w);
 	percpu_counter_dec(&ph_nr_task_refs);
 }
 
@@ -132,16 +136,21 @@ static void ph_handle_free_rcu(struct rcu_head *rcu)
 static void ph_handle_free(struct kref *ref)
 {
 	struct ph_handle *h = container_of(ref, struct ph_handle, ref);
-	struct ph_proc *p = unrcu_pointer(xchg(&h->proc, RCU_INITIALIZER(NULL)));
+	struct ph_watch *w = unrcu_pointer(xchg(&h->watch, RCU_INITIALIZER(NULL)));
 
-	if (p)
-		ph_handle_drop_proc(h, p);
-	WARN_ON_ONCE(h->on_events || h->on_proc);
+	if (w)
+		ph_handle_drop_watch(h, w);
+	WARN_ON_ONCE(atomic_read(&h->flags) &
+		     (PH_HF_ON_EVENTS | PH_HF_ON_WATCH));
 	put_pid(h->pid);
 	percpu_counter_dec(&ph_nr_handles);
 	call_rcu(&h->rcu, ph_handle_free_rcu);
 }
 
+/**
+ * ph_handle_put() - Give back a reference (step 5 at the last one).
+ * @h: the handle
+ */
 void ph_handle_put(struct ph_handle *h)
 {
 	kref_put(&h->ref, ph_handle_free);
@@ -157,21 +166,19 @@ void ph_handle_put(struct ph_handle *h)
  */
 u32 ph_handle_state(struct ph_handle *h, int *status)
 {
-	struct ph_proc *p;
+	struct ph_watch *w;
 	bool exited = false;
 
 	*status = 0;
-	if (!(atomic_read_acquire(&h->state) & PH_HS_DONE)) {
-		rcu_read_lock();
-		p = rcu_dereference(h->proc);
-		if (p)
-			exited = ph_proc_exited(p, status);
-		rcu_read_unlock();
-		if (p)
-			return exited ? PH_STATE_EXITED : PH_STATE_RUNNING;
-		/* ph_handle_set_done() cleared ->proc after caching. */
-		smp_rmb();
-	}
+	rcu_read_lock();
+	w = rcu_dereference(h->watch);
+	if (w)
+		exited = ph_watch_exited(w, status);
+	rcu_read_unlock();
+	if (w)
+		return exited ? PH_STATE_EXITED : PH_STATE_RUNNING;
+	/* ph_handle_set_done() cached the status before clearing ->watch. */
+	smp_rmb();
 	*status = READ_ONCE(h->status);
 	return PH_STATE_DONE;
 }
@@ -181,58 +188,78 @@ u32 ph_handle_state(struct ph_handle *h, int *status)
  * @h: the handle, referenced by the caller
  * @status: the status a WAIT has just returned to user space
  *
- * The first call drops the process reference, after the exit has been
- * delivered to every handle on the process; later calls do nothing.
+ * Returns once the process reference is dropped, whoever dropped it.
+ * Never sleeps.
  */
 void ph_handle_set_done(struct ph_handle *h, int status)
 {
-	struct ph_proc *p;
+	struct ph_watch *w;
 
 	WRITE_ONCE(h->status, status);
-	if (atomic_fetch_or(PH_HS_DONE, &h->state) & PH_HS_DONE)
+	w = unrcu_pointer(xchg(&h->watch, RCU_INITIALIZER(NULL)));
+	if (!w) {
+		/* Another WAIT took it: wait for its bounded drop. */
+		atomic_cond_read_acquire(&h->flags, VAL & PH_HF_DONE);
 		return;
-	p = unrcu_pointer(xchg(&h->proc, RCU_INITIALIZER(NULL)));
-	if (p) {
-		/* The event goes out with the others, in exit order. */
-		ph_proc_wait_fanned(p);
-		ph_handle_drop_proc(h, p);
 	}
+	preempt_disable();	/* the others spin on us */
+	ph_handle_drop_watch(h, w);
+	/* The drop before DONE: pairs with atomic_cond_read_acquire(). */
+	smp_mb__before_atomic();
+	atomic_or(PH_HF_DONE, &h->flags);
+	preempt_enable();
+}
+
+/*
+ * The exit watch of @h with a reference of our own, so that it outlives a
+ * concurrent DONE transition; NULL if the handle is DONE.
+ */
+static struct ph_watch *ph_handle_watch(struct ph_handle *h)
+{
+	struct ph_watch *w;
+
+	rcu_read_lock();
+	w = rcu_dereference(h->watch);
+	if (w && !refcount_inc_not_zero(&w->ref))
+		w = NULL;
+	rcu_read_unlock();
+	return w;
 }
 
 /**
  * ph_handle_wait() - Wait for the process of a handle to exit.
  * @h: the handle, referenced by the caller
  * @flags: PH_WAIT_NOHANG, PH_WAIT_TIMEOUT or 0
- * @timeout_ns: relative timeout, with PH_WAIT_TIMEOUT
+ * @deadline: with PH_WAIT_TIMEOUT, when to give up (CLOCK_MONOTONIC)
  * @status: set to the thread group's wait status on success
  *
- * Woken by ph_handle_deliver(), which every handle linked to an exit watch
- * goes through exactly once.
+ * Sleeps (interruptibly, so freezable) on the watch's wait queue, woken
+ * when the exit is recorded: never waits for any delivery.  NOHANG never
+ * sleeps.
  *
  * Return: 0, -EAGAIN (no-hang, still running), -ETIMEDOUT, or
  * -ERESTARTNOHAND when a signal is pending (EINTR if a handler runs).
  */
-int ph_handle_wait(struct ph_handle *h, u32 flags, u64 timeout_ns,
+int ph_handle_wait(struct ph_handle *h, u32 flags, ktime_t deadline,
 		   int *status)
 {
-	struct wait_bit_queue_entry wbq;
-	struct wait_queue_head *wq;
-	ktime_t expires = 0;
+	struct ph_watch *w;
 	int err = 0;
+	DEFINE_WAIT(wait);
 
 	if (ph_handle_state(h, status) != PH_STATE_RUNNING)
 		return 0;
 	if (flags & PH_WAIT_NOHANG)
 		return -EAGAIN;
-	if (flags & PH_WAIT_TIMEOUT)
-		expires = ktime_add_safe(ktime_get(),
-					 ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)));
+	w = ph_handle_watch(h);
+	if (!w) {	/* DONE meanwhile */
+		ph_handle_state(h, status);
+		return 0;
+	}
 
-	wq = __var_waitqueue(h);
-	init_wait_var_entry(&wbq, h, 0);
 	for (;;) {
-		prepare_to_wait(wq, &wbq.wq_entry, TASK_INTERRUPTIBLE);
-		if (ph_handle_state(h, status) != PH_STATE_RUNNING)
+		prepare_to_wait(&w->waiters, &wait, TASK_INTERRUPTIBLE);
+		if (ph_watch_exited(w, status))
 			break;
 		if (signal_pending(current)) {
 			/* EINTR if a handler ran, else restart (SIGSTOP...) */
@@ -241,15 +268,16 @@ int ph_handle_wait(struct ph_handle *h, u32 flags, u64 timeout_ns,
 		}
 		if (!(flags & PH_WAIT_TIMEOUT)) {
 			schedule();
-		} else if (!schedule_hrtimeout_range(&expires,
+		} else if (!schedule_hrtimeout_range(&deadline,
 						      current->timer_slack_ns,
 						      HRTIMER_MODE_ABS)) {
-			if (ph_handle_state(h, status) == PH_STATE_RUNNING)
+			if (!ph_watch_exited(w, status))
 				err = -ETIMEDOUT;
 			break;
 		}
 	}
-	finish_wait(wq, &wbq.wq_entry);
+	finish_wait(&w->waiters, &wait);
+	ph_watch_put(w);
 	return err;
 }
 
@@ -266,7 +294,7 @@ int ph_handle_release(struct ph_table *t, u64 id)
 
 	if (!h)
 		return -EBADF;
-	if (atomic_fetch_or(PH_HS_RELEASED, &h->state) & PH_HS_RELEASED) {
+	if (atomic_fetch_or(PH_HF_RELEASED, &h->flags) & PH_HF_RELEASED) {
 		ph_handle_put(h);
 		return -EBADF;
 	}
@@ -278,39 +306,24 @@ int ph_handle_release(struct ph_table *t, u64 id)
 }
 
 /**
- * ph_handle_deliver() - Deliver the exit of a handle's process.
- * @h: the handle
- * @status: the thread group's wait status
+ * ph_handle_init() - Create the handle cache.
  *
- * Queues the handle's event (unless it was released) and wakes its
- * waiters.  Called once per handle, in process context, under its exit
- * watch's lock.
+ * Return: 0 or -ENOMEM.
  */
-void ph_handle_deliver(struct ph_handle *h, int status)
+int __init ph_handle_init(void)
 {
-	struct ph_table *t = h->table;
-
-	WRITE_ONCE(h->status, status);
-	spin_lock(&t->ev_lock);
-	if (!(atomic_read(&h->state) & PH_HS_RELEASED)) {
-		list_add_tail(&h->node, &t->events);
-		h->on_events = true;
-	}
-	spin_unlock(&t->ev_lock);
-	wake_up_interruptible_poll(&t->wq, EPOLLIN | EPOLLRDNORM);
-	/* Pairs with prepare_to_wait() in ph_handle_wait(). */
-	smp_mb();
-	wake_up_var(h);
-}
-
-int ph_handle_init(void)
-{
+	/* SPEC 7: at most 96 bytes of kernel memory per live handle. */
+	BUILD_BUG_ON(sizeof(struct ph_handle) > 96);
 	ph_handle_cache = KMEM_CACHE(ph_handle, SLAB_ACCOUNT);
 	return ph_handle_cache ? 0 : -ENOMEM;
 }
 
-/* Every handle is freed: wait for the RCU callbacks that free them. */
-void ph_handle_exit(void)
+/**
+ * ph_handle_teardown() - Destroy the handle cache.
+ *
+ * Every handle is freed: waits for the RCU callbacks that free them.
+ */
+void ph_handle_teardown(void)
 {
 	rcu_barrier();
 	kmem_cache_destroy(ph_handle_cache);

@@ -4,7 +4,9 @@
  * the command may be larger than the struct this module knows (the extra
  * bytes must be zero: E2BIG) but not smaller than its first version
  * (EINVAL).  Every flag bit and reserved word is checked before anything
- * changes, so bad input changes nothing.
+ * changes, so bad input changes nothing.  The open mode is a right: the
+ * commands that create, release or signal need a file opened for writing
+ * (EBADF otherwise, as write(2) would fail); INFO and WAIT do not.
  */
 #include <linux/fs.h>
 #include <linux/pid.h>
@@ -18,7 +20,6 @@
 #include "prochandle.h"
 
 #define PH_ACQUIRE_FLAGS	(PH_ACQUIRE_STARTTIME | PH_ACQUIRE_STARTTIME_TICKS)
-#define PH_WAIT_FLAGS		(PH_WAIT_NOHANG | PH_WAIT_TIMEOUT)
 
 /* Clock ticks as field 22 of /proc/PID/stat counts them. */
 static u64 ph_ns_to_ticks(u64 ns)
@@ -71,7 +72,8 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 	int err;
 
 	if (a->pid <= 0 || a->flags & ~PH_ACQUIRE_FLAGS ||
-	    a->flags == PH_ACQUIRE_FLAGS || a->reserved[0] || a->reserved[1])
+	    a->flags == PH_ACQUIRE_FLAGS || a->reserved[0] || a->reserved[1] ||
+	    (a->start_time && !a->flags))
 		return -EINVAL;
 
 	pid = find_get_pid(a->pid);
@@ -96,7 +98,7 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 		goto free;
 	}
 	/* Nothing can fail from here: link to the exit watch, then publish. */
-	ph_proc_link(rcu_dereference_protected(h->proc, true), h);
+	ph_watch_link(rcu_dereference_protected(h->watch, true), h);
 	ph_table_publish(t, h);
 	goto out;
 free:
@@ -140,32 +142,6 @@ static long ph_ioc_signal(struct ph_table *t, void *karg,
 	return err;
 }
 
-static long ph_ioc_wait(struct ph_table *t, void *karg,
-			void __user *uarg, size_t usize)
-{
-	struct ph_wait *w = karg;
-	struct ph_handle *h;
-	int status;
-	long err;
-
-	if (w->flags & ~PH_WAIT_FLAGS || w->flags == PH_WAIT_FLAGS ||
-	    w->reserved || (!(w->flags & PH_WAIT_TIMEOUT) && w->timeout_ns))
-		return -EINVAL;
-	h = ph_handle_get(t, w->handle);
-	if (!h)
-		return -EBADF;
-	err = ph_handle_wait(h, w->flags, w->timeout_ns, &status);
-	if (!err) {
-		w->status = status;
-		if (copy_to_user(uarg, w, min(usize, sizeof(*w))))
-			err = -EFAULT;
-		else
-			ph_handle_set_done(h, status);
-	}
-	ph_handle_put(h);
-	return err;
-}
-
 static long ph_ioc_info(struct ph_table *t, void *karg,
 			void __user *uarg, size_t usize)
 {
@@ -191,19 +167,20 @@ struct ph_ioc {
 	size_t ksize;		/* the struct this module knows */
 	long (*fn)(struct ph_table *t, void *karg, void __user *uarg,
 		   size_t usize);
+	bool write;		/* needs a file opened for writing */
 };
 
 static const struct ph_ioc ph_iocs[] = {
 	[_IOC_NR(PH_IOC_ACQUIRE)] = {
-		PH_IOC_ACQUIRE, sizeof(struct ph_acquire), ph_ioc_acquire },
+		PH_IOC_ACQUIRE, sizeof(struct ph_acquire), ph_ioc_acquire, true },
 	[_IOC_NR(PH_IOC_RELEASE)] = {
-		PH_IOC_RELEASE, sizeof(__u64), ph_ioc_release },
+		PH_IOC_RELEASE, sizeof(__u64), ph_ioc_release, true },
 	[_IOC_NR(PH_IOC_SIGNAL)] = {
-		PH_IOC_SIGNAL, sizeof(struct ph_signal), ph_ioc_signal },
+		PH_IOC_SIGNAL, sizeof(struct ph_signal), ph_ioc_signal, true },
 	[_IOC_NR(PH_IOC_WAIT)] = {
-		PH_IOC_WAIT, sizeof(struct ph_wait), ph_ioc_wait },
+		PH_IOC_WAIT, sizeof(struct ph_wait), ph_ioc_wait, false },
 	[_IOC_NR(PH_IOC_INFO)] = {
-		PH_IOC_INFO, sizeof(struct ph_info), ph_ioc_info },
+		PH_IOC_INFO, sizeof(struct ph_info), ph_ioc_info, false },
 };
 
 /* The largest struct any command takes, for the on-stack copy. */
@@ -231,6 +208,8 @@ long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ioc = &ph_iocs[nr];
 	if (_IOC_DIR(cmd) != _IOC_DIR(ioc->cmd))
 		return -ENOTTY;
+	if (ioc->write && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	if (usize < _IOC_SIZE(ioc->cmd))
 		return -EINVAL;
 

@@ -71,18 +71,18 @@ static int __init ph_init(void)
 	err = ph_handle_init();
 	if (err)
 		goto err_task_refs;
-	err = ph_proc_init();
+	err = ph_watch_init();
 	if (err)
 		goto err_handle;
 	err = misc_register(&ph_misc);
 	if (err)
-		goto err_proc;
+		goto err_watch;
 	return 0;
 
-err_proc:
-	ph_proc_exit();
+err_watch:
+	ph_watch_teardown();
 err_handle:
-	ph_handle_exit();
+	ph_handle_teardown();
 err_task_refs:
 	percpu_counter_destroy(&ph_nr_task_refs);
 err_handles:
@@ -94,8 +94,8 @@ err_handles:
 static void __exit ph_exit(void)
 {
 	misc_deregister(&ph_misc);
-	ph_proc_exit();
-	ph_handle_exit();
+	ph_watch_teardown();
+	ph_handle_teardown();
 	percpu_counter_destroy(&ph_nr_task_refs);
 	percpu_counter_destroy(&ph_nr_handles);
 }

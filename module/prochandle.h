@@ -2,10 +2,19 @@
 /*
  * prochandle internals: the objects shared by the module's files.
  *
- * A table (one per open file) maps 64-bit ids to handles.  A handle pins
- * one process through a per-process exit watch (struct ph_proc) shared by
- * every handle on that process, in every table.  The handle protocol is
- * described in handle.c, the exit watch in proc.c.
+ *   handle.c  the handle and its refcount/status protocol
+ *   table.c   the table of one open file: ids, lookup, open/close, fdinfo
+ *   watch.c   the exit watch of one process and the delivery of its exit
+ *   events.c  the event queue of a table: queue, remove, read(), poll()
+ *   ioctl.c   the ioctls
+ *   wait.c    PH_IOC_WAIT and the deadline of a restarted timed WAIT
+ *   main.c    module setup and teardown, counters, parameters
+ *
+ * A table (one per open file) maps 64-bit ids to handles.  A handle holds
+ * a reference on the exit watch (struct ph_watch) of its process, shared
+ * by every handle on that process in every table.  When the process exits
+ * its watch delivers the exit to each of its handles: the handle's event
+ * is queued in the handle's table.
  */
 #ifndef _PROCHANDLE_H
 #define _PROCHANDLE_H
@@ -13,68 +22,87 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/kref.h>
 #include <linux/list.h>
-#include <linux/llist.h>
-#include <linux/mutex.h>
 #include <linux/percpu_counter.h>
+#include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
 
 struct pid;
 
+/*
+ * Allocations on behalf of a caller: charged to its memory cgroup, and
+ * failing with ENOMEM at the cgroup's limit instead of invoking the OOM
+ * killer on the caller (SPEC 3: ACQUIRE returns ENOMEM).
+ */
+#define PH_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+/* Hint slots of the event queue's ordered insert (events.c). */
+#define PH_EV_HINTS	4
+
 /* One open /dev/prochandle file. */
 struct ph_table {
 	struct xarray handles;		/* id -> handle; stores under xa_lock */
 	u64 last_id;			/* under xa_lock; ids are never reused */
 	unsigned int nr;		/* under xa_lock: live + reserved ids */
-	spinlock_t ev_lock;		/* protects @events, handle->on_events */
-	struct list_head events;	/* exited handles whose event is unread */
+	unsigned int nr_live;		/* under xa_lock: published handles */
+	spinlock_t ev_lock;		/* @events, @ev_hint, PH_HF_ON_EVENTS */
+	struct list_head events;	/* delivered handles, in exit order */
+	struct ph_handle *ev_hint[PH_EV_HINTS]; /* last queued, by seq */
 	wait_queue_head_t wq;		/* read() and poll() */
-	struct mutex read_lock;		/* one reader at a time */
+	struct xarray wait_memos;	/* thread id -> timed WAIT memo (wait.c) */
 };
 
-/* The exit watch of one process (thread group). */
-struct ph_proc {
-	struct rhash_head node;		/* in ph_procs, keyed by @pid */
+/*
+ * The exit watch of one process (thread group): the protocol is in
+ * watch.c.  task_refs counts the handles' references on watches.
+ */
+struct ph_watch {
+	struct rhash_head node;		/* in the hash, keyed by @pid */
 	struct pid *pid;
-	refcount_t ref;			/* handles' process refs + fan-out */
-	atomic64_t exit;		/* 0, or PH_PROC_EXITED | (u32)status */
+	refcount_t ref;			/* handles' references + delivery */
+	atomic64_t exit;		/* 0, RECORDING, RECORDED | status */
+	u32 seq;			/* exit order, once recorded */
 	struct wait_queue_entry wqe;	/* on pid->wait_pidfd */
-	struct llist_node exit_node;	/* on the fan-out list, once */
-	struct mutex lock;		/* protects @handles, @fanned */
-	struct list_head handles;	/* handles whose exit is undelivered */
-	bool fanned;			/* exit delivered to @handles */
+	wait_queue_head_t waiters;	/* blocked WAITs on its handles */
+	struct work_struct work;	/* delivers the exit to @handles */
+	spinlock_t lock;		/* @handles, PH_HF_ON_WATCH */
+	struct list_head handles;	/* handles the exit is not delivered to */
 	struct rcu_head rcu;
 };
 
-#define PH_PROC_EXITED	BIT_ULL(32)
+#define PH_EXIT_RECORDED	BIT_ULL(32)
+#define PH_EXIT_RECORDING	BIT_ULL(33)
 
-/* struct ph_handle.state bits (the status flag of handle.c) */
-#define PH_HS_DONE	BIT(0)	/* a WAIT returned the status */
-#define PH_HS_RELEASED	BIT(1)	/* RELEASE won; new calls get EBADF */
+/* struct ph_handle.flags: the status flag of handle.c, and list places */
+#define PH_HF_DONE		BIT(0)	/* a WAIT returned; watch ref dropped */
+#define PH_HF_RELEASED		BIT(1)	/* RELEASE won; new calls get EBADF */
+#define PH_HF_ON_WATCH		BIT(2)	/* on watch->handles (watch->lock) */
+#define PH_HF_ON_EVENTS		BIT(3)	/* on table->events (table->ev_lock) */
 
 struct ph_handle {
 	struct kref ref;		/* table's reference + calls in flight */
-	atomic_t state;			/* PH_HS_* */
+	atomic_t flags;			/* PH_HF_* */
 	u64 id;
 	struct ph_table *table;
-	struct ph_proc __rcu *proc;	/* process reference, until dropped */
+	struct ph_watch __rcu *watch;	/* process reference, until dropped */
 	struct pid *pid;		/* for pid numbers, whole lifetime */
 	u64 start_time;			/* CLOCK_BOOTTIME ns, init time ns */
 	union {
-		struct list_head node;	/* proc->handles, then table->events */
+		struct list_head node;	/* watch->handles, then table->events */
 		struct rcu_head rcu;	/* once freed */
 	};
-	int status;			/* cached wait status once delivered */
-	bool on_proc;			/* under proc->lock */
-	bool on_events;			/* under table->ev_lock */
+	int status;			/* wait status once delivered or DONE */
+	u32 seq;			/* its watch's exit order, once delivered */
 };
 
 /* main.c */
@@ -83,29 +111,27 @@ extern struct percpu_counter ph_nr_handles;
 extern struct percpu_counter ph_nr_task_refs;
 extern atomic_long_t ph_nr_files;
 
-/* proc.c */
-int ph_proc_init(void);
-void ph_proc_exit(void);
-struct ph_proc *ph_proc_get(struct pid *pid);
-void ph_proc_put(struct ph_proc *p);
-bool ph_proc_exited(struct ph_proc *p, int *status);
-void ph_proc_link(struct ph_proc *p, struct ph_handle *h);
-void ph_proc_unlink(struct ph_proc *p, struct ph_handle *h);
-void ph_proc_wait_fanned(struct ph_proc *p);
+/* watch.c */
+int ph_watch_init(void);
+void ph_watch_teardown(void);
+struct ph_watch *ph_watch_get(struct pid *pid);
+void ph_watch_put(struct ph_watch *w);
+bool ph_watch_exited(struct ph_watch *w, int *status);
+void ph_watch_link(struct ph_watch *w, struct ph_handle *h);
+void ph_watch_unlink(struct ph_watch *w, struct ph_handle *h);
 
 /* handle.c */
 int ph_handle_init(void);
-void ph_handle_exit(void);
+void ph_handle_teardown(void);
 struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid,
 				u64 start_time);
 struct ph_handle *ph_handle_get(struct ph_table *t, u64 id);
 void ph_handle_put(struct ph_handle *h);
 u32 ph_handle_state(struct ph_handle *h, int *status);
-int ph_handle_wait(struct ph_handle *h, u32 flags, u64 timeout_ns,
+int ph_handle_wait(struct ph_handle *h, u32 flags, ktime_t deadline,
 		   int *status);
 void ph_handle_set_done(struct ph_handle *h, int status);
 int ph_handle_release(struct ph_table *t, u64 id);
-void ph_handle_deliver(struct ph_handle *h, int status);
 
 /* table.c */
 extern const struct file_operations ph_fops;
@@ -113,7 +139,19 @@ int ph_table_reserve(struct ph_table *t, u64 *id);
 void ph_table_unreserve(struct ph_table *t, u64 id);
 void ph_table_publish(struct ph_table *t, struct ph_handle *h);
 void ph_table_erase(struct ph_table *t, u64 id);
+
+/* events.c */
+void ph_events_init(struct ph_table *t);
+void ph_events_queue(struct ph_handle *h, int status, u32 seq);
 void ph_events_remove(struct ph_table *t, struct ph_handle *h);
+ssize_t ph_events_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos);
+__poll_t ph_events_poll(struct file *file, poll_table *pt);
+
+/* wait.c */
+long ph_ioc_wait(struct ph_table *t, void *karg, void __user *uarg,
+		 size_t usize);
+void ph_wait_memos_free(struct ph_table *t);
 
 /* ioctl.c */
 long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

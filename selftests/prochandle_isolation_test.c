@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prochandle: one process's exit is never held up by other processes'
+ * handles (SPEC 8), in its own binary so it gets the guest's whole
+ * per-binary time.
+ *
+ *   other_exit_with_1m_handles
+ *       1 000 000 handles on process A (16 files), A killed just before B:
+ *       (a) a WAIT blocked on B returns, (b) PH_WAIT_NOHANG on B returns
+ *       its status, (c) B's event is readable, each within 50 ms of B's
+ *       kill, while A's exit is still being delivered to its handles.
+ *       A child doing PH_WAIT_NOHANG on B meanwhile dies at once when
+ *       killed (no uninterruptible sleep).
+ */
+#include "ph_test.h"
+
+enum {
+	ISO_FILES = 16,
+	ISO_HANDLES = 1000000,
+	ISO_BOUND_MS = 50,
+};
+
+struct iso_waiter {
+	struct waiter w;
+	uint64_t done_ns;	/* CLOCK_MONOTONIC when its WAIT returned */
+};
+
+static void *iso_waiter_fn(void *p)
+{
+	struct iso_waiter *iw = p;
+
+	__atomic_store_n(&iw->w.tid, ph_gettid(), __ATOMIC_SEQ_CST);
+	iw->w.ret = ioc_wait(iw->w.fd, iw->w.h, 0, 0, &iw->w.status);
+	iw->done_ns = ph_now_ns(CLOCK_MONOTONIC);
+	return NULL;
+}
+
+static double iso_ms(uint64_t from, uint64_t to)
+{
+	return (double)(int64_t)(to - from) / 1e6;
+}
+
+/* Events queued in @fd now (reads them all); -errno on error. */
+static long iso_drain(int fd)
+{
+	struct ph_event ev[256];
+	long n = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, ev, sizeof(ev));
+		if (r < 0)
+			return errno == EAGAIN ? n : -errno;
+		n += r / sizeof(ev[0]);
+	}
+}
+
+TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 290)
+{
+	int per = ISO_HANDLES / ISO_FILES, fds[ISO_FILES], i, j, st, st2, go[2];
+	char c;
+	struct ph_kid a, b;
+	struct iso_waiter iw;
+	uint64_t t0, t_ev, t_nohang0, t_nohang, t_reaped, t_a;
+	__u64 hb, hb2, hb3, h;
+	struct pollfd pfd;
+	pid_t nohang_kid;
+	struct ph_info info;
+	long a_events;
+
+	ASSERT_EQ(0, ph_spawn(&a));
+	ph_track(self, a.pid);
+	ASSERT_EQ(0, ph_spawn(&b));
+	ph_track(self, b.pid);
+
+	t0 = ph_now_ns(CLOCK_MONOTONIC);
+	for (i = 0; i < ISO_FILES; i++) {
+		fds[i] = open(PH_DEV, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		ASSERT_LE(0, fds[i]);
+		for (j = 0; j < per; j++)
+			ASSERT_EQ(0, ioc_acquire(fds[i], a.pid, &h));
+	}
+	TH_LOG("%d handles on A in %d files: %.0f ms", per * ISO_FILES,
+	       ISO_FILES, iso_ms(t0, ph_now_ns(CLOCK_MONOTONIC)));
+
+	/* B's handles, in a table of their own. */
+	ASSERT_EQ(0, ioc_acquire(self->fd, b.pid, &hb));
+	ASSERT_EQ(0, ioc_acquire(self->fd, b.pid, &hb2));
+	ASSERT_EQ(0, ioc_acquire(self->fd, b.pid, &hb3));
+
+	/* (a): a thread blocked in WAIT on B. */
+	memset(&iw, 0, sizeof(iw));
+	iw.w.fd = self->fd;
+	iw.w.h = hb;
+	iw.w.ret = 1;
+	ASSERT_EQ(0, pthread_create(&iw.w.t, NULL, iso_waiter_fn, &iw));
+	ASSERT_TRUE(ph_until(__atomic_load_n(&iw.w.tid, __ATOMIC_SEQ_CST) &&
+			     ph_in_ioctl(iw.w.tid, self->fd, PH_IOC_WAIT), 10000));
+
+	/* A, then B. */
+	ASSERT_EQ(0, kill(a.pid, SIGKILL));
+	ASSERT_EQ(0, kill(b.pid, SIGKILL));
+	t0 = ph_now_ns(CLOCK_MONOTONIC);
+
+	/* (c): B's event readable. */
+	pfd.fd = self->fd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	t_ev = ph_now_ns(CLOCK_MONOTONIC);
+
+	/* (b): NOHANG once the kernel reported B's exit (B reaped). */
+	ASSERT_EQ(SIGKILL, WTERMSIG(ph_reap(b.pid)));
+	t_reaped = ph_now_ns(CLOCK_MONOTONIC);
+	ASSERT_EQ(0, ioc_info(self->fd, hb2, &info));
+	t_nohang0 = ph_now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(0, ioc_wait(self->fd, hb2, PH_WAIT_NOHANG, 0, &st));
+	t_nohang = ph_now_ns(CLOCK_MONOTONIC);
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	/* A NOHANG WAIT in a child that is killed: it dies at once. */
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	nohang_kid = fork();
+	ASSERT_LE(0, nohang_kid);
+	if (nohang_kid == 0) {
+		close(go[0]);
+		if (write(go[1], "w", 1) != 1)
+			_exit(1);
+		ioc_wait(self->fd, hb3, PH_WAIT_NOHANG, 0, &st2);
+		pause();
+		_exit(0);
+	}
+	close(go[1]);
+	ASSERT_EQ(1, read(go[0], &c, 1));
+	close(go[0]);
+	ASSERT_EQ(0, kill(nohang_kid, SIGKILL));
+	ASSERT_EQ(SIGKILL, WTERMSIG(ph_reap(nohang_kid)));
+	t_a = ph_now_ns(CLOCK_MONOTONIC);
+
+	ASSERT_EQ(0, pthread_join(iw.w.t, NULL));
+	EXPECT_EQ(0, iw.w.ret);
+	EXPECT_TRUE(WIFSIGNALED(iw.w.status) &&
+		    WTERMSIG(iw.w.status) == SIGKILL);
+
+	/* Was A's exit still being delivered?  (Else this proved little.) */
+	a_events = iso_drain(fds[ISO_FILES - 1]);
+	TH_LOG("B, after its kill: WAIT returned %.1f ms, event readable %.1f ms, reaped %.1f ms",
+	       iso_ms(t0, iw.done_ns), iso_ms(t0, t_ev), iso_ms(t0, t_reaped));
+	TH_LOG("B: NOHANG took %.1f ms; a killed NOHANG child was reaped %.1f ms later",
+	       iso_ms(t_nohang0, t_nohang), iso_ms(t_nohang, t_a));
+	TH_LOG("A's last file had %ld of %d events by then", a_events, per);
+	EXPECT_EQ(PH_STATE_EXITED, info.state);
+	EXPECT_GT(ISO_BOUND_MS, iso_ms(t0, iw.done_ns));
+	EXPECT_GT(ISO_BOUND_MS, iso_ms(t0, t_ev));
+	EXPECT_GT(ISO_BOUND_MS, iso_ms(t_nohang0, t_nohang));
+	EXPECT_GT(ISO_BOUND_MS, iso_ms(t_nohang, t_a));
+
+	/* Every one of A's handles still gets its event. */
+	ASSERT_EQ(0, ph_wait_zombie(a.pid));
+	for (i = 0; i < ISO_FILES; i++) {
+		long n = a_events * (i == ISO_FILES - 1);
+
+		ph_until((n += iso_drain(fds[i])) >= per, 60000);
+		EXPECT_EQ(per, n);
+		close(fds[i]);
+	}
+	ph_reap(a.pid);
+	ph_kid_close(&a);
+	ph_kid_close(&b);
+}
+
+TEST_HARNESS_MAIN
