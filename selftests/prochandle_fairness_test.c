@@ -26,7 +26,11 @@
 /* ---------------------------------------------------------------- */
 
 struct cw {
-	struct waiter w;
+	pthread_t t;
+	pthread_barrier_t *go;
+	int fd;
+	__u64 h;
+	int ret, status;
 	long refs_after;	/* task_refs right after its WAIT returned */
 	int sig_after;		/* SIGNAL 0 right after */
 };
@@ -35,18 +39,19 @@ static void *cw_fn(void *p)
 {
 	struct cw *c = p;
 
-	__atomic_store_n(&c->w.tid, ph_gettid(), __ATOMIC_SEQ_CST);
-	c->w.ret = ioc_wait(c->w.fd, c->w.h, 0, 0, &c->w.status);
+	pthread_barrier_wait(c->go);
+	c->ret = ioc_wait(c->fd, c->h, 0, 0, &c->status);
 	c->refs_after = ph_task_refs();
-	c->sig_after = ioc_signal(c->w.fd, c->w.h, 0);
+	c->sig_after = ioc_signal(c->fd, c->h, 0);
 	return NULL;
 }
 
 /*
- * Two WAITs on one handle.  Another process's exit with many handles is
- * delivered meanwhile: before the fix the WAIT that made the handle DONE
- * waited for that delivery before dropping the reference, and the other
- * WAIT returned at once, with the reference still counted.
+ * Two WAITs at once on a handle whose process has exited, while another
+ * process's exit with many handles is being delivered.  Before the fix the
+ * WAIT that made the handle DONE waited for that delivery before dropping
+ * the reference, and the other WAIT returned at once, with the reference
+ * still counted.
  */
 TEST_F_TIMEOUT(ph, concurrent_waits_drop_ref, 200)
 {
@@ -54,6 +59,7 @@ TEST_F_TIMEOUT(ph, concurrent_waits_drop_ref, 200)
 	int round, i;
 
 	for (round = 0; round < ROUNDS && !PH_FAILED(); round++) {
+		pthread_barrier_t go;
 		struct ph_kid a, x;
 		struct cw c[2];
 		long base_refs;
@@ -69,27 +75,28 @@ TEST_F_TIMEOUT(ph, concurrent_waits_drop_ref, 200)
 			ASSERT_EQ(0, ioc_acquire(fa, a.pid, &h));
 		ASSERT_EQ(0, ioc_acquire(self->fd, x.pid, &hx));
 		base_refs = ph_task_refs();
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
+		ASSERT_EQ(0, kill(a.pid, SIGKILL));
+		ASSERT_EQ(0, ph_wait_zombie(a.pid));
+		ASSERT_EQ(0, kill(x.pid, SIGKILL));
+		ASSERT_EQ(0, ph_wait_zombie(x.pid));
 		for (i = 0; i < 2; i++) {
 			memset(&c[i], 0, sizeof(c[i]));
-			c[i].w.fd = self->fd;
-			c[i].w.h = hx;
-			ASSERT_EQ(0, pthread_create(&c[i].w.t, NULL, cw_fn, &c[i]));
+			c[i].go = &go;
+			c[i].fd = self->fd;
+			c[i].h = hx;
+			ASSERT_EQ(0, pthread_create(&c[i].t, NULL, cw_fn, &c[i]));
 		}
-		for (i = 0; i < 2; i++)
-			ASSERT_TRUE(ph_until(__atomic_load_n(&c[i].w.tid, __ATOMIC_SEQ_CST) &&
-					     ph_in_ioctl(c[i].w.tid, self->fd, PH_IOC_WAIT),
-					     10000));
-		ASSERT_EQ(0, kill(a.pid, SIGKILL));
-		ASSERT_EQ(0, kill(x.pid, SIGKILL));
 		for (i = 0; i < 2; i++) {
-			ASSERT_EQ(0, pthread_join(c[i].w.t, NULL));
-			EXPECT_EQ(0, c[i].w.ret);
+			ASSERT_EQ(0, pthread_join(c[i].t, NULL));
+			EXPECT_EQ(0, c[i].ret);
 			EXPECT_EQ(base_refs - 1, c[i].refs_after) {
 				TH_LOG("round %d: WAIT %d returned, reference still counted",
 				       round, i);
 			}
 			EXPECT_EQ(-ESRCH, c[i].sig_after);
 		}
+		pthread_barrier_destroy(&go);
 		EXPECT_EQ(PH_STATE_DONE, ioc_state(self->fd, hx));
 		EXPECT_EQ(0, ioc_release(self->fd, hx));
 		close(fa);

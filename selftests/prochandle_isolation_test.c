@@ -35,6 +35,41 @@ static void *iso_waiter_fn(void *p)
 	return NULL;
 }
 
+struct iso_nohang {
+	pthread_t t;
+	int fd, ret, status;
+	__u64 h;
+	uint64_t t0, t1;
+};
+
+static void *iso_nohang_fn(void *p)
+{
+	struct iso_nohang *n = p;
+
+	n->t0 = ph_now_ns(CLOCK_MONOTONIC);
+	n->ret = ioc_wait(n->fd, n->h, PH_WAIT_NOHANG, 0, &n->status);
+	n->t1 = ph_now_ns(CLOCK_MONOTONIC);
+	return NULL;
+}
+
+struct iso_poll {
+	pthread_t t;
+	pid_t tid;
+	int fd, ret;
+	uint64_t t1;
+};
+
+static void *iso_poll_fn(void *p)
+{
+	struct iso_poll *pl = p;
+	struct pollfd pfd = { .fd = pl->fd, .events = POLLIN };
+
+	__atomic_store_n(&pl->tid, ph_gettid(), __ATOMIC_SEQ_CST);
+	pl->ret = poll(&pfd, 1, 20000);
+	pl->t1 = ph_now_ns(CLOCK_MONOTONIC);
+	return NULL;
+}
+
 static double iso_ms(uint64_t from, uint64_t to)
 {
 	return (double)(int64_t)(to - from) / 1e6;
@@ -57,13 +92,14 @@ static long iso_drain(int fd)
 
 TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 290)
 {
-	int per = ISO_HANDLES / ISO_FILES, fds[ISO_FILES], i, j, st, st2, go[2];
+	int per = ISO_HANDLES / ISO_FILES, fds[ISO_FILES], i, j, st2, go[2];
 	char c;
 	struct ph_kid a, b;
 	struct iso_waiter iw;
-	uint64_t t0, t_ev, t_nohang0, t_nohang, t_reaped, t_a;
+	uint64_t t0, t_ev, t_reaped, t_kill, t_a;
+	struct iso_nohang nh;
+	struct iso_poll pl;
 	__u64 hb, hb2, hb3, h;
-	struct pollfd pfd;
 	pid_t nohang_kid;
 	struct ph_info info;
 	long a_events;
@@ -97,27 +133,26 @@ TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 290)
 	ASSERT_TRUE(ph_until(__atomic_load_n(&iw.w.tid, __ATOMIC_SEQ_CST) &&
 			     ph_in_ioctl(iw.w.tid, self->fd, PH_IOC_WAIT), 10000));
 
+	/* (c): a thread polls B's table from before the kills. */
+	memset(&pl, 0, sizeof(pl));
+	pl.fd = self->fd;
+	ASSERT_EQ(0, pthread_create(&pl.t, NULL, iso_poll_fn, &pl));
+	ASSERT_TRUE(ph_until(__atomic_load_n(&pl.tid, __ATOMIC_SEQ_CST) &&
+			     ph_proc_state(pl.tid) == 'S', 10000));
+
 	/* A, then B. */
 	ASSERT_EQ(0, kill(a.pid, SIGKILL));
 	ASSERT_EQ(0, kill(b.pid, SIGKILL));
 	t0 = ph_now_ns(CLOCK_MONOTONIC);
 
-	/* (c): B's event readable. */
-	pfd.fd = self->fd;
-	pfd.events = POLLIN;
-	ASSERT_EQ(1, poll(&pfd, 1, 10000));
-	t_ev = ph_now_ns(CLOCK_MONOTONIC);
-
-	/* (b): NOHANG once the kernel reported B's exit (B reaped). */
+	/*
+	 * (b): once the kernel reported B's exit (B reaped), a NOHANG WAIT
+	 * on B; meanwhile a child in a NOHANG WAIT on B is killed: it dies
+	 * at once (no uninterruptible sleep).
+	 */
 	ASSERT_EQ(SIGKILL, WTERMSIG(ph_reap(b.pid)));
 	t_reaped = ph_now_ns(CLOCK_MONOTONIC);
 	ASSERT_EQ(0, ioc_info(self->fd, hb2, &info));
-	t_nohang0 = ph_now_ns(CLOCK_MONOTONIC);
-	EXPECT_EQ(0, ioc_wait(self->fd, hb2, PH_WAIT_NOHANG, 0, &st));
-	t_nohang = ph_now_ns(CLOCK_MONOTONIC);
-	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-
-	/* A NOHANG WAIT in a child that is killed: it dies at once. */
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 	nohang_kid = fork();
 	ASSERT_LE(0, nohang_kid);
@@ -132,9 +167,22 @@ TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 290)
 	close(go[1]);
 	ASSERT_EQ(1, read(go[0], &c, 1));
 	close(go[0]);
+	memset(&nh, 0, sizeof(nh));
+	nh.fd = self->fd;
+	nh.h = hb2;
+	ASSERT_EQ(0, pthread_create(&nh.t, NULL, iso_nohang_fn, &nh));
+	t_kill = ph_now_ns(CLOCK_MONOTONIC);
 	ASSERT_EQ(0, kill(nohang_kid, SIGKILL));
 	ASSERT_EQ(SIGKILL, WTERMSIG(ph_reap(nohang_kid)));
 	t_a = ph_now_ns(CLOCK_MONOTONIC);
+	ASSERT_EQ(0, pthread_join(nh.t, NULL));
+	EXPECT_EQ(0, nh.ret);
+	EXPECT_TRUE(WIFSIGNALED(nh.status) && WTERMSIG(nh.status) == SIGKILL);
+
+	/* (c): B's event readable. */
+	ASSERT_EQ(0, pthread_join(pl.t, NULL));
+	ASSERT_EQ(1, pl.ret);
+	t_ev = pl.t1;
 
 	ASSERT_EQ(0, pthread_join(iw.w.t, NULL));
 	EXPECT_EQ(0, iw.w.ret);
@@ -145,14 +193,14 @@ TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 290)
 	a_events = iso_drain(fds[ISO_FILES - 1]);
 	TH_LOG("B, after its kill: WAIT returned %.1f ms, event readable %.1f ms, reaped %.1f ms",
 	       iso_ms(t0, iw.done_ns), iso_ms(t0, t_ev), iso_ms(t0, t_reaped));
-	TH_LOG("B: NOHANG took %.1f ms; a killed NOHANG child was reaped %.1f ms later",
-	       iso_ms(t_nohang0, t_nohang), iso_ms(t_nohang, t_a));
+	TH_LOG("B: NOHANG took %.1f ms; a killed NOHANG child was reaped %.1f ms after the kill",
+	       iso_ms(nh.t0, nh.t1), iso_ms(t_kill, t_a));
 	TH_LOG("A's last file had %ld of %d events by then", a_events, per);
 	EXPECT_EQ(PH_STATE_EXITED, info.state);
 	EXPECT_GT(ISO_BOUND_MS, iso_ms(t0, iw.done_ns));
 	EXPECT_GT(ISO_BOUND_MS, iso_ms(t0, t_ev));
-	EXPECT_GT(ISO_BOUND_MS, iso_ms(t_nohang0, t_nohang));
-	EXPECT_GT(ISO_BOUND_MS, iso_ms(t_nohang, t_a));
+	EXPECT_GT(ISO_BOUND_MS, iso_ms(nh.t0, nh.t1));
+	EXPECT_GT(ISO_BOUND_MS, iso_ms(t_kill, t_a));
 
 	/* Every one of A's handles still gets its event. */
 	ASSERT_EQ(0, ph_wait_zombie(a.pid));
