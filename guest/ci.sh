@@ -23,10 +23,20 @@ trap 'rm -f "$log"' EXIT
 total_pass=0 total_fail=0
 summary=()
 start=$(date +%s)
+# CPU seconds (user + system) used so far by the targets run (the waited-for
+# descendants of this shell): with the wall time, it tells a busy machine
+# (wall far above CPU / CPUs) from a slow target.
+cpu() {
+	local stat
+	stat=$(cat "/proc/$$/stat")
+	# shellcheck disable=SC2086 # split into the fields of proc_pid_stat(5)
+	set -- ${stat##*) }
+	echo $(((${14} + ${15}) / $(getconf CLK_TCK)))
+}
 
 for target in "$@"; do
 	echo "==== ci: make $target ($(date +%T), load average $(cut -d' ' -f1-3 /proc/loadavg))"
-	t0=$(date +%s)
+	t0=$(date +%s) c0=$(cpu)
 	"$make" --no-print-directory -C "$top" "$target" </dev/null 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	line=$(tr -d '\r' <"$log" |
@@ -42,15 +52,15 @@ for target in "$@"; do
 	fi
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
-	summary+=("$(printf '  %-6s %-24s %4d passed %4d failed  (exit %d, %ds)' \
+	summary+=("$(printf '  %-6s %-24s %4d passed %4d failed  (exit %d, %ds, CPU %ds)' \
 		"$([ "$fail" = 0 ] && echo ok || echo FAIL)" "$target" "$pass" "$fail" \
-		"$rc" "$(($(date +%s) - t0))")")
+		"$rc" "$(($(date +%s) - t0))" "$(($(cpu) - c0))")")
 done
 
 echo "==== ci: summary"
 printf '%s\n' "${summary[@]}"
 elapsed=$(($(date +%s) - start))
-printf '  total %dm%02ds; load average at the end %s\n' $((elapsed / 60)) $((elapsed % 60)) \
-	"$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '  total %dm%02ds, CPU %ds on %d CPUs; load average at the end %s\n' \
+	$((elapsed / 60)) $((elapsed % 60)) "$(cpu)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]
