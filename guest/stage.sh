@@ -6,7 +6,7 @@
 #   make -C lib   install DESTDIR=STAGE PREFIX=/usr   (library, headers)
 #   make -C tools install DESTDIR=STAGE PREFIX=/usr   (the prochandle CLI)
 #   make -C AREA  guest-install GUEST_DIR=STAGE/opt/prochandle
-#                 for AREA in selftests lib tools go python tests/fuzz:
+#                 for AREA in selftests lib tools go python tests/fuzz bench:
 #                 tests into
 #                 STAGE/opt/prochandle/tests/AREA/
 #
@@ -56,7 +56,7 @@ step() {
 step lib install DESTDIR="$stage" PREFIX=/usr
 step tools install DESTDIR="$stage" PREFIX=/usr
 if [ "$tests" = 1 ]; then
-	for area in selftests lib tools go python tests/fuzz; do
+	for area in selftests lib tools go python tests/fuzz bench; do
 		step "$area" guest-install GUEST_DIR="$stage/opt/prochandle"
 	done
 fi

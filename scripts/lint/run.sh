@@ -279,7 +279,7 @@ userspace_build() {
 	# tools/ would rebuild a lib/ that failed (-o: it is reported once).
 	for t in "lib all tests" \
 		 "tools all tests -o $d/lib/libprochandle.so -o $d/lib/libprochandle.a" \
-		 "tests/faultinject all"; do
+		 "tests/faultinject all" "bench all"; do
 		# shellcheck disable=SC2086 # directory, then make arguments
 		set -- $t
 		[ -f "$d/$1/Makefile" ] || continue
@@ -297,13 +297,6 @@ userspace_build() {
 		CFLAGS="$cflags -isystem $ksft" nice make -k -s -C "$d/selftests" \
 			CC="$cc" KSFT_DIR="$ksft" >>"$log" 2>&1 || rc=1
 	fi
-	for f in "$d"/bench/*.c; do
-		[ -f "$f" ] || continue
-		echo "  $cc bench/$(basename "$f")"
-		# shellcheck disable=SC2086 # flags are words
-		nice "$cc" $cflags -pthread -I"$d/uapi" -I"$d/lib" -o "${f%.c}" "$f" -lm \
-			>>"$log" 2>&1 || rc=1
-	done
 	grep -E 'warning:|error:' "$log" | sed "s|$d/||g; s|$ksft/|<kselftest>/|g" \
 		>"$work/$cc.out"
 	if [ $rc -ne 0 ] && [ ! -s "$work/$cc.out" ]; then

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * phbench: sampling a call against its baseline, and the result table.
+ *
+ * A *sample* is a run of back-to-back calls; each variant gets @reps of
+ * them, interleaved sample by sample with its baseline (which goes first
+ * alternates), so that drift hits both.
+ *
+ * Time mode (a guest whose clock is the host's): samples of ~250 us, the
+ * median per-call time of each variant and, as ratio, the median of the
+ * per-pair ratios.  Short samples keep most of them clear of the host
+ * preempting the emulated vCPU, and the median discards those that are
+ * not; the price is that deferred work (RCU callbacks) is under-counted.
+ *
+ * Instruction mode (-I: QEMU -icount shift=0, so 1 ns of guest clock is
+ * one guest instruction): nothing disturbs the guest, so samples are long
+ * (~20 ms, several timer ticks) and the figure is the mean per call over
+ * every sample, deferred work included.  It is the same on every run.
+ */
+#include "phbench.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+static double run_sample(struct variant *v)
+{
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < v->iters; i++)
+		v->op();
+	return (double)(now_ns() - t0) / v->iters;
+}
+
+/*
+ * Warm up, then size a sample to ~sample_ns from the median of short
+ * probes (a probe the host preempted does not skew it).
+ */
+static void calibrate(struct variant *v)
+{
+	double probe[31];
+	uint64_t t0 = now_ns();
+
+	while (now_ns() - t0 < (smoke ? 100000 : 20000000))
+		for (int i = 0; i < 8; i++)
+			v->op();
+	v->iters = 8;
+	for (int i = 0; i < 31; i++)
+		probe[i] = run_sample(v);
+	v->iters = (long)(sample_ns / median(probe, 31));
+	if (v->iters < 4)
+		v->iters = 4;
+}
+
+/*
+ * Median, p10, p90 and mean of @v (sorted in place), noted as @name; the
+ * median is returned: for single events (an exit) it is robust to the
+ * one that shared its time with a timer tick, in both modes.
+ */
+double summarize(const char *name, double *v, int n)
+{
+	double sum = 0, med;
+
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	med = median(v, n);
+	note("%-36s median %9.0f  p10..p90 %9.0f .. %9.0f  mean %9.1f  (x %d)",
+	     name, med, v[n / 10], v[n - 1 - n / 10], sum / n, n);
+	return med;
+}
+
+/* Summarize the first @n samples of @v. */
+void finish_variant(struct variant *v, int n)
+{
+	static double tmp[MAXREPS];
+
+	memcpy(tmp, v->ns, sizeof(double) * n);
+	v->med = median(tmp, n);
+	v->p10 = tmp[n / 10];
+	v->p90 = tmp[n - 1 - n / 10];
+	v->mean = 0;
+	for (int i = 0; i < n; i++)
+		v->mean += v->ns[i] / n;
+	v->value = icount ? v->mean : v->med;
+	note("%-36s median %9.1f  p10..p90 %9.1f .. %9.1f  mean %9.2f  (%ld calls x %d)",
+	     v->name, v->med, v->p10, v->p90, v->mean, v->iters, n);
+}
+
+/* Samples [from, from + n) of @v, calibrating it first if need be. */
+void sample_block(struct variant *v, int from, int n)
+{
+	if (!v->iters)
+		calibrate(v);
+	for (int r = from; r < from + n; r++)
+		v->ns[r] = run_sample(v);
+}
+
+/* Interleave: rep r runs the variants in turn, first one alternating. */
+void compare(struct variant *a, struct variant *b)
+{
+	calibrate(a);
+	calibrate(b);
+	for (int r = 0; r < reps; r++) {
+		if (r % 2) {
+			b->ns[r] = run_sample(b);
+			a->ns[r] = run_sample(a);
+		} else {
+			a->ns[r] = run_sample(a);
+			b->ns[r] = run_sample(b);
+		}
+	}
+	finish_variant(a, reps);
+	finish_variant(b, reps);
+}
+
+/* ---- the result table -------------------------------------------------- */
+
+struct row {
+	char key[24];
+	char name[64];
+	enum unit unit;
+	double ph, base, ratio;		/* NAN: not measured */
+	enum cmp cmp;
+	double target;
+	bool absolute;			/* the target bounds @ph, not @ratio */
+	char why[64];			/* skipped: why */
+};
+
+static struct row rows[40];
+static int nrows;
+
+static const char *fmt_val(char *buf, size_t len, enum unit u, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (u == U_BYTES)
+		snprintf(buf, len, "%.1f B", v);
+	else if (u == U_CALLS)
+		snprintf(buf, len, "%.0f", v);
+	else if (u == U_SCALE)
+		snprintf(buf, len, "x%.2f", v);
+	else if (icount)
+		snprintf(buf, len, "%.0f", v);
+	else if (v >= 100000)
+		snprintf(buf, len, "%.0f us", v / 1000);
+	else if (v >= 10000)
+		snprintf(buf, len, "%.1f us", v / 1000);
+	else
+		snprintf(buf, len, "%.2f us", v / 1000);
+	return buf;
+}
+
+void add_row(const char *key, const char *name, enum unit unit, double ph,
+	     double base, double ratio, enum cmp cmp, double target)
+{
+	struct row *r;
+
+	if (nrows == (int)(sizeof(rows) / sizeof(rows[0])))
+		die("too many rows");
+	r = &rows[nrows++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->key, sizeof(r->key), "%s", key);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->unit = unit;
+	r->ph = ph;
+	r->base = base;
+	r->ratio = ratio;
+	r->cmp = cmp;
+	r->target = target;
+}
+
+/* A limit on the prochandle figure itself (bytes per handle). */
+void add_absolute_row(const char *key, const char *name, double ph,
+		      double base, double limit)
+{
+	add_row(key, name, U_BYTES, ph, base, ph / base, LE, limit);
+	rows[nrows - 1].absolute = true;
+}
+
+void add_skipped_row(const char *key, const char *name, const char *why)
+{
+	add_row(key, name, U_NS, NAN, NAN, NAN, NONE, NAN);
+	snprintf(rows[nrows - 1].why, sizeof(rows[0].why), "%s", why);
+}
+
+/*
+ * Time mode: the median of the per-pair ratios (the two samples of a pair
+ * ran back to back, so a slow period of the shared machine inflates both).
+ * Instruction mode: the ratio of the means.
+ */
+void add_pair_row(const char *key, const char *name, struct variant *ph,
+		  struct variant *base, double limit)
+{
+	static double q[MAXREPS];
+	double ratio;
+
+	for (int i = 0; i < reps; i++)
+		q[i] = ph->ns[i] / base->ns[i];
+	ratio = median(q, reps);
+	note("%s: median of paired ratios %.3f; ratio of medians %.3f, of means %.4f",
+	     name, ratio, ph->med / base->med, ph->mean / base->mean);
+	add_row(key, name, U_NS, ph->value, base->value,
+		icount ? ph->mean / base->mean : ratio,
+		isnan(limit) ? NONE : LE, limit);
+}
+
+static const char *verdict(const struct row *r)
+{
+	double v = r->absolute ? r->ph : r->ratio;
+	bool ok = r->cmp == GE ? v >= r->target : v <= r->target;
+
+	if (r->cmp == NONE || isnan(v))
+		return r->why[0] ? "skip" : "-";
+	if (r->unit == U_SCALE)		/* indicative only */
+		return ok ? "(PASS)" : "(FAIL)";
+	return ok ? "PASS" : "FAIL";
+}
+
+static const char *fmt_target(char *buf, size_t len, const struct row *r)
+{
+	if (r->cmp == NONE)
+		snprintf(buf, len, "-");
+	else if (r->absolute)
+		snprintf(buf, len, "<= %.0f B", r->target);
+	else
+		snprintf(buf, len, "%s %.2f", r->cmp == GE ? ">=" : "<=",
+			 r->target);
+	return buf;
+}
+
+/*
+ * The human table, then one machine line per row for bench/table.awk:
+ * PH-ROW key mode unit prochandle baseline ratio target verdict name
+ * (tab-separated; "-" where not measured).
+ */
+void print_table(void)
+{
+	static const char * const units[] = { "ns", "B", "calls", "x" };
+	const char *mode = icount ? "icount" : "time";
+	char a[24], b[24], t[16], q[16];
+	struct utsname u;
+
+	uname(&u);
+	printf("\nprochandle bench (%s mode%s): kernel %s, %d CPU%s, %d samples per variant\n",
+	       mode, icount ? ": figures are guest instructions" : "",
+	       u.release, ncpus, ncpus > 1 ? "s" : "", reps);
+	printf("%-48s %11s %11s %7s %9s  %s\n", "row", "prochandle",
+	       "baseline", "ratio", "target", "result");
+	for (int i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i];
+
+		if (isnan(r->ratio))
+			snprintf(q, sizeof(q), "-");
+		else
+			snprintf(q, sizeof(q), "%.3f", r->ratio);
+		printf("%-48s %11s %11s %7s %9s  %s%s%s\n", r->name,
+		       fmt_val(a, sizeof(a), r->unit, r->ph),
+		       fmt_val(b, sizeof(b), r->unit, r->base), q,
+		       fmt_target(t, sizeof(t), r), verdict(r),
+		       r->why[0] ? ": " : "", r->why);
+	}
+	for (int i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i];
+
+		printf("PH-ROW\t%s\t%s\t%s\t%.2f\t%.2f\t%.4f\t%s\t%s\t%s\n",
+		       r->key, mode, units[r->unit], r->ph, r->base, r->ratio,
+		       fmt_target(t, sizeof(t), r), verdict(r), r->name);
+	}
+	if (smoke) {	/* each row's calls ran: one TAP result per row */
+		printf("TAP version 13\n1..%d\n", nrows);
+		for (int i = 0; i < nrows; i++)
+			printf("ok %d - %s%s\n", i + 1, rows[i].name,
+			       rows[i].why[0] ? " # SKIP" : "");
+	}
+	fflush(stdout);
+}
