@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/utsname.h>
 
 static double run_sample(struct variant *v)
@@ -97,18 +98,31 @@ void sample_block(struct variant *v, int from, int n)
 		v->ns[r] = run_sample(v);
 }
 
-/* Interleave: rep r runs the variants in turn, first one alternating. */
+/*
+ * Time mode: interleave, rep r runs the variants in turn, the first one
+ * alternating.  Instruction mode: one block of samples per variant, each
+ * after a pause in which the deferred work (RCU callbacks) of what ran
+ * before completes, so that a block pays for its own deferred work and
+ * not for the other variant's (the pause is idle time, not counted).
+ */
 void compare(struct variant *a, struct variant *b)
 {
 	calibrate(a);
 	calibrate(b);
-	for (int r = 0; r < reps; r++) {
-		if (r % 2) {
-			b->ns[r] = run_sample(b);
-			a->ns[r] = run_sample(a);
-		} else {
-			a->ns[r] = run_sample(a);
-			b->ns[r] = run_sample(b);
+	if (icount) {
+		usleep(20000);
+		sample_block(a, 0, reps);
+		usleep(20000);
+		sample_block(b, 0, reps);
+	} else {
+		for (int r = 0; r < reps; r++) {
+			if (r % 2) {
+				b->ns[r] = run_sample(b);
+				a->ns[r] = run_sample(a);
+			} else {
+				a->ns[r] = run_sample(a);
+				b->ns[r] = run_sample(b);
+			}
 		}
 	}
 	finish_variant(a, reps);
