@@ -151,12 +151,10 @@ static const char *fmt_val(char *buf, size_t len, enum unit u, double v)
 		snprintf(buf, len, "-");
 	else if (u == U_BYTES)
 		snprintf(buf, len, "%.1f B", v);
-	else if (u == U_CALLS)
+	else if (u == U_CALLS || (u == U_NS && icount))	/* counts */
 		snprintf(buf, len, "%.0f", v);
 	else if (u == U_SCALE)
 		snprintf(buf, len, "x%.2f", v);
-	else if (icount)
-		snprintf(buf, len, "%.0f", v);
 	else if (v >= 100000)
 		snprintf(buf, len, "%.0f us", v / 1000);
 	else if (v >= 10000)
