@@ -129,7 +129,7 @@ long ph_ioc_wait(struct ph_table *t, void *karg, void __user *uarg,
 		err = ph_wait_interrupted(t, w, uarg, deadline);
 	if (!err) {
 		w->status = status;
-		if (copy_to_user(uarg, w, min(usize, sizeof(*w))))
+		if (copy_to_user(uarg, w, sizeof(*w)))
 			err = -EFAULT;
 		else
 			ph_handle_set_done(h, status);
