@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "prochandle.h"
@@ -257,6 +258,64 @@ PH_API int ph_read_events(int fd, struct ph_event *events, unsigned int max)
 		return (int)r;
 	}
 	return (int)((size_t)r / sizeof(*events));
+}
+
+PH_API int ph_acquire_pidfd(int fd, int pidfd, __u64 *handle)
+{
+	if (pidfd < 0)
+		return -EBADF;
+	return acquire(fd, pidfd, PH_ACQUIRE_PIDFD, 0, handle);
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434	/* the same on every architecture */
+#endif
+
+/*
+ * ph_pidfd() opens the pidfd by number, and the number could have been
+ * reused.  Why the pidfd returned is still always the handle's process P:
+ *
+ * 1. P had its number N from before the handle existed (ACQUIRE found it
+ *    alive), and keeps N until it is reaped: no other process can have N
+ *    in between.
+ * 2. The module marks a handle's process exited (INFO state != RUNNING)
+ *    from the exit notification, do_notify_parent(), which always runs
+ *    before the process can be reaped and N freed (ph_proc_wake() in
+ *    module/proc.c).  So "RUNNING" read at time T2 means P still held N
+ *    at T2.
+ * 3. pidfd_open(N) at T1 < T2 refers to whoever held N at T1.  By 1 and
+ *    2, P held N over all of [T1, T2]: the pidfd refers to P.
+ *
+ * If INFO afterwards says P has exited, the pidfd may name a newcomer (P
+ * may have been reaped before T1): it is closed and -ESRCH returned.  So
+ * the order is: INFO (for N), pidfd_open, INFO again.
+ */
+PH_API int ph_pidfd(int fd, __u64 handle)
+{
+	struct ph_info info;
+	int saved = errno, pidfd, ret;
+
+	ret = ph_info(fd, handle, &info);
+	if (ret)
+		return ret;
+	if (info.state != PH_STATE_RUNNING || info.pid <= 0)
+		return -ESRCH;
+	pidfd = (int)syscall(SYS_pidfd_open, info.pid, 0);
+	if (pidfd < 0) {
+		ret = -errno;
+		errno = saved;
+		/* ESRCH: N was freed, so P was reaped; EINVAL cannot be ours. */
+		return ret == -EINVAL ? -ESRCH : ret;
+	}
+	ret = ph_info(fd, handle, &info);
+	if (!ret && info.state != PH_STATE_RUNNING)
+		ret = -ESRCH;
+	if (ret) {
+		close(pidfd);
+		errno = saved;
+		return ret;
+	}
+	return pidfd;
 }
 
 static const char *const ph_messages[] = {

@@ -264,6 +264,43 @@ int ph_read_events(int fd, struct ph_event *events, unsigned int max);
  */
 const char *ph_strerror(int err);
 
+/* ---- pidfds (libprochandle 2, SPEC §13) ------------------------------ */
+
+/**
+ * ph_acquire_pidfd() - create a handle for the process a pidfd refers to.
+ * @fd: the table.
+ * @pidfd: a pidfd (pidfd_open(2), clone3(2) CLONE_PIDFD, SO_PEERPIDFD...).
+ * @handle: receives the new handle id.
+ *
+ * No number is involved: the handle is for exactly the pidfd's process,
+ * even if its pid was reused or is not visible in your pid namespace.
+ * @pidfd stays yours (the handle holds its own reference).
+ *
+ * Return: 0, or -EBADF (@pidfd is not an open pidfd), -ESRCH (its process
+ * was already reaped), -EINVAL (a pidfd for a thread that is not a
+ * thread-group leader, or a module without PH_ACQUIRE_PIDFD), -EPERM,
+ * -EMFILE, -ENOMEM as ph_acquire().  A zombie is acquired EXITED.
+ */
+int ph_acquire_pidfd(int fd, int pidfd, __u64 *handle);
+
+/**
+ * ph_pidfd() - open a pidfd for the process behind a handle.
+ * @fd: the table.
+ * @handle: the handle id.
+ *
+ * For handing the process to APIs that speak pidfd (poll, waitid(P_PIDFD),
+ * pidfd_send_signal, pidfd_getfd, SCM_RIGHTS).  The pidfd is never one for
+ * another process that reused the number: it is opened by number, and
+ * returned only if the handle still reports the process RUNNING after the
+ * open (see the argument in prochandle.c).  The pidfd is O_CLOEXEC; the
+ * caller closes it.
+ *
+ * Return: the pidfd (>= 0), or -ESRCH (the process has exited, or is not
+ * visible in your pid namespace), -EBADF (unknown or released handle),
+ * -EMFILE/-ENFILE/-ENOMEM as pidfd_open(2), -ENOSYS (no pidfd_open).
+ */
+int ph_pidfd(int fd, __u64 handle);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,10 +19,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -91,16 +93,21 @@ struct kid {
 	int ctl;	/* write a byte N: the kid exits with code N */
 };
 
-/* A child that blocks until told to exit (or until we go away). */
-static struct kid spawn(void)
+static pid_t fork_as(pid_t want);
+
+/*
+ * A child that blocks until told to exit (or until we go away), numbered
+ * @want if not 0 (k.pid is -1 if that number could not be had).
+ */
+static struct kid spawn_as(pid_t want)
 {
 	struct kid k;
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC))
 		die("pipe");
-	k.pid = fork();
-	if (k.pid < 0)
+	k.pid = want ? fork_as(want) : fork();
+	if (k.pid < 0 && !want)
 		die("fork");
 	if (!k.pid) {
 		unsigned char c = 0;
@@ -113,6 +120,11 @@ static struct kid spawn(void)
 	close(p[0]);
 	k.ctl = p[1];
 	return k;
+}
+
+static struct kid spawn(void)
+{
+	return spawn_as(0);
 }
 
 static void tell_exit(struct kid *k, unsigned char code)
@@ -1223,6 +1235,175 @@ static void test_compat_layout(void)
 
 /* ---- runner ------------------------------------------------------------ */
 
+/* ---- pidfds (libprochandle 2) ------------------------------------------ */
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+/* The "Pid:" line of a pidfd's fdinfo: its pid, -1 once reaped; -2: none. */
+static long pidfd_pid(int pidfd)
+{
+	char path[64], line[128];
+	long v = -2;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void test_pidfd(void)
+{
+	int fd = open_dev(0), pidfd, st;
+	struct kid k = spawn(), z = spawn();
+	__u64 h, hz;
+
+	EXPECT(ph_acquire(fd, k.pid, &h), 0);
+	pidfd = ph_pidfd(fd, h);
+	REQUIRE(pidfd >= 0, "ph_pidfd: %s", ph_strerror(pidfd));
+	CHECK(pidfd_pid(pidfd) == k.pid, "pidfd names %ld, want %d",
+	      pidfd_pid(pidfd), k.pid);
+	CHECK(fcntl(pidfd, F_GETFD) == FD_CLOEXEC, "pidfd not O_CLOEXEC");
+	CHECK(syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0,
+	      "pidfd_send_signal 0: %s", strerror(errno));
+	/* Exited and waited: -ESRCH, while the old pidfd sees it reaped. */
+	tell_exit(&k, 3);
+	EXPECT(ph_wait(fd, h, &st), 0);
+	EXPECT(ph_pidfd(fd, h), -ESRCH);
+	reap(k.pid);
+	CHECK(pidfd_pid(pidfd) == -1, "reaped, pidfd says %ld", pidfd_pid(pidfd));
+	EXPECT(ph_pidfd(fd, h), -ESRCH);
+	close(pidfd);
+	/* A zombie (EXITED, not waited through the handle): -ESRCH. */
+	EXPECT(ph_acquire(fd, z.pid, &hz), 0);
+	tell_exit(&z, 0);
+	until_zombie(z.pid);
+	EXPECT(ph_pidfd(fd, hz), -ESRCH);
+	reap(z.pid);
+	/* Released and unknown handles. */
+	EXPECT(ph_release(fd, h), 0);
+	EXPECT(ph_pidfd(fd, h), -EBADF);
+	EXPECT(ph_pidfd(fd, 0), -EBADF);
+	EXPECT(ph_pidfd(fd, ~0ULL), -EBADF);
+	ph_close(fd);
+}
+
+/*
+ * fork() whose child gets the number @want: ns_last_pid when the kernel
+ * has CONFIG_CHECKPOINT_RESTORE, else clone3() with set_tid.  Both need
+ * CAP_SYS_ADMIN over the pid namespace.
+ */
+static pid_t fork_as(pid_t want)
+{
+	struct {
+		__u64 flags, pidfd, child_tid, parent_tid, exit_signal;
+		__u64 stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+	} ca = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+	pid_t tid = want;
+	char buf[32];
+	int f, ok;
+
+	snprintf(buf, sizeof(buf), "%d", want - 1);
+	f = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	if (f >= 0) {
+		ok = write(f, buf, strlen(buf)) == (ssize_t)strlen(buf);
+		close(f);
+		if (ok)
+			return fork();
+	}
+	ca.set_tid = (uintptr_t)&tid;
+	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+/* First field of /proc/PID/syscall: the number of the syscall it is in. */
+static long in_syscall(pid_t pid)
+{
+	char path[64];
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &nr) != 1)
+		nr = -1;
+	fclose(f);
+	return nr;
+}
+
+/*
+ * Try to make ph_pidfd() return a pidfd for a process that reused the
+ * number.  A traced child calls ph_pidfd() and is stopped as it enters
+ * pidfd_open(2), after its INFO said RUNNING: the worst moment.  Meanwhile
+ * the handle's process A is killed and reaped, and B is forked with A's
+ * number.  The child then opens a pidfd for B; ph_pidfd() must see that A
+ * has exited and return -ESRCH, never that pidfd.
+ */
+static void test_pidfd_reuse(void)
+{
+	int fd = open_dev(0), rep[2], st, stops;
+	struct kid a = spawn(), b;
+	long got[2] = { 0, 0 };
+	pid_t racer;
+	__u64 h;
+
+	EXPECT(ph_acquire(fd, a.pid, &h), 0);
+	if (pipe2(rep, O_CLOEXEC))
+		die("pipe");
+	racer = fork();
+	if (racer < 0)
+		die("fork");
+	if (!racer) {
+		long r[2];
+
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			_exit(2);
+		raise(SIGSTOP);
+		r[0] = ph_pidfd(fd, h);
+		r[1] = r[0] >= 0 ? pidfd_pid((int)r[0]) : 0;
+		_exit(write(rep[1], r, sizeof(r)) == sizeof(r) ? 0 : 3);
+	}
+	close(rep[1]);
+	REQUIRE(waitpid(racer, &st, 0) == racer && WIFSTOPPED(st), "racer not stopped");
+	for (stops = 0; stops < 100; stops++) {
+		REQUIRE(!ptrace(PTRACE_SYSCALL, racer, NULL, NULL), "PTRACE_SYSCALL: %s",
+			strerror(errno));
+		REQUIRE(waitpid(racer, &st, 0) == racer && WIFSTOPPED(st),
+			"racer ended early: %#x", st);
+		if (in_syscall(racer) == SYS_pidfd_open)
+			break;
+	}
+	REQUIRE(stops < 100, "racer never entered pidfd_open");
+	/* The racer is about to open a pidfd by A's number: reuse it now. */
+	EXPECT(ph_signal(fd, h, SIGKILL), 0);
+	reap(a.pid);
+	b = spawn_as(a.pid);
+	if (b.pid != a.pid) {
+		printf("# could not fork with pid %d\n", a.pid);
+		kill(racer, SIGKILL);
+		exit(KSFT_SKIP);
+	}
+	REQUIRE(!ptrace(PTRACE_DETACH, racer, NULL, NULL), "detach: %s", strerror(errno));
+	REQUIRE(read(rep[0], got, sizeof(got)) == sizeof(got), "no report from the racer");
+	CHECK(got[0] == -ESRCH, "ph_pidfd after reuse = %ld (pidfd names pid %ld, "
+	      "B is %d), want -ESRCH", got[0], got[1], b.pid);
+	CHECK(reap(racer) == 0, "racer failed");
+	tell_exit(&b, 0);
+	reap(b.pid);
+	ph_close(fd);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1254,6 +1435,8 @@ static const struct {
 	{ "events_zombie_and_release", test_events_zombie_and_release },
 	{ "fork_shares_table", test_fork_shares_table },
 	{ "close_releases_all", test_close_releases_all },
+	{ "pidfd", test_pidfd },
+	{ "pidfd_reuse", test_pidfd_reuse },
 };
 
 #define NTESTS ((int)(sizeof(tests) / sizeof(tests[0])))

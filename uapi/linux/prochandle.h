@@ -66,6 +66,7 @@
 /* struct ph_acquire.flags */
 #define PH_ACQUIRE_STARTTIME		(1U << 0)	/* start_time in ns */
 #define PH_ACQUIRE_STARTTIME_TICKS	(1U << 1)	/* start_time in ticks */
+#define PH_ACQUIRE_PIDFD		(1U << 4)	/* pid holds a pidfd */
 
 /**
  * struct ph_acquire - argument of PH_IOC_ACQUIRE
