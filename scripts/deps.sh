@@ -21,6 +21,7 @@ pkgs_guest="qemu-system-x86 busybox-static cpio zstd"
 pkgs_source="linux-source-6.1 xz-utils"
 pkgs_kernel="flex bison bc libelf-dev libssl-dev dwarves python3 rsync"
 pkgs_lint="sparse coccinelle clang clang-tidy cppcheck shellcheck"
+pkgs_go="golang-go"	# go/ (the Go package and its tests)
 pkgs_dist="dkms dh-dkms debhelper devscripts lintian debootstrap fakeroot man-db xz-utils"
 }
 

@@ -1,0 +1,3 @@
+module prochandle
+
+go 1.19
