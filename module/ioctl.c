@@ -8,6 +8,7 @@
  * commands that create, release or signal need a file opened for writing
  * (EBADF otherwise, as write(2) would fail); INFO and WAIT do not.
  */
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -19,7 +20,8 @@
 #include <linux/prochandle.h>
 #include "prochandle.h"
 
-#define PH_ACQUIRE_FLAGS	(PH_ACQUIRE_STARTTIME | PH_ACQUIRE_STARTTIME_TICKS)
+#define PH_ACQUIRE_START	(PH_ACQUIRE_STARTTIME | PH_ACQUIRE_STARTTIME_TICKS)
+#define PH_ACQUIRE_FLAGS	(PH_ACQUIRE_START | PH_ACQUIRE_PIDFD)
 
 /* Clock ticks as field 22 of /proc/PID/stat counts them. */
 static u64 ph_ns_to_ticks(u64 ns)
@@ -57,7 +59,7 @@ static int ph_check_target(struct pid *pid, const struct ph_acquire *a,
 	seen = timens_add_boottime_ns(*start);
 	if (a->flags & PH_ACQUIRE_STARTTIME_TICKS)
 		seen = ph_ns_to_ticks(seen);
-	if (a->flags && seen != a->start_time)
+	if ((a->flags & PH_ACQUIRE_START) && seen != a->start_time)
 		return -ESRCH;
 	return 0;
 }
@@ -71,14 +73,24 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 	u64 start, id;
 	int err;
 
-	if (a->pid <= 0 || a->flags & ~PH_ACQUIRE_FLAGS ||
-	    a->flags == PH_ACQUIRE_FLAGS || a->reserved[0] || a->reserved[1] ||
-	    (a->start_time && !a->flags))
+	/* One way to name the process: a number (pinned or not) or a pidfd. */
+	if (a->flags & ~PH_ACQUIRE_FLAGS ||
+	    (a->flags & PH_ACQUIRE_START) == PH_ACQUIRE_START ||
+	    ((a->flags & PH_ACQUIRE_PIDFD) && (a->flags & PH_ACQUIRE_START)) ||
+	    a->reserved[0] || a->reserved[1] ||
+	    (a->start_time && !(a->flags & PH_ACQUIRE_START)) ||
+	    (a->pid <= 0 && !(a->flags & PH_ACQUIRE_PIDFD)))
 		return -EINVAL;
 
-	pid = find_get_pid(a->pid);
-	if (!pid)
-		return -ESRCH;
+	if (a->flags & PH_ACQUIRE_PIDFD) {
+		pid = ph_pidfd_get_pid(a->pid);	/* EBADF: not a pidfd */
+		if (IS_ERR(pid))
+			return PTR_ERR(pid);
+	} else {
+		pid = find_get_pid(a->pid);
+		if (!pid)
+			return -ESRCH;
+	}
 	err = ph_check_target(pid, a, &start);
 	if (err)
 		goto out;

@@ -153,6 +153,9 @@ long ph_ioc_wait(struct ph_table *t, void *karg, void __user *uarg,
 		 size_t usize);
 void ph_wait_memos_free(struct ph_table *t);
 
+/* pidfd.c */
+struct pid *ph_pidfd_get_pid(int fd);
+
 /* ioctl.c */
 long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 

@@ -473,6 +473,34 @@ static inline int ph_spawn(struct ph_kid *k)
 	return 0;
 }
 
+/* struct clone_args of clone3(2), up to set_tid (5.5) and cgroup (5.7). */
+struct ph_clone_args {
+	__u64 flags, pidfd, child_tid, parent_tid, exit_signal;
+	__u64 stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/*
+ * fork() whose child gets the number @want in this pid namespace: write
+ * ns_last_pid (CONFIG_CHECKPOINT_RESTORE), else clone3() with set_tid.
+ * Like fork(): the child's pid to the parent, 0 in the child, -1 on error.
+ */
+static inline pid_t ph_fork_as(pid_t want)
+{
+	struct ph_clone_args ca = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+	pid_t tid = want;
+	char buf[32];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%d", want - 1);
+	r = ph_write_str("/proc/sys/kernel/ns_last_pid", buf);
+	if (!r)
+		return fork();
+	if (r != -ENOENT)
+		return -1;
+	ca.set_tid = (uintptr_t)&tid;
+	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
 /*
  * A child counting @sig in a handler; after it reads one byte from its
  * control pipe it writes the count (an int) to its report pipe and exits

@@ -32,33 +32,6 @@ static unsigned long long boot_ticks(void)
 }
 
 /*
- * fork() whose child gets the number @want in this pid namespace: write
- * ns_last_pid (CONFIG_CHECKPOINT_RESTORE), else clone3() with set_tid.
- * Like fork(): the child's pid to the parent, 0 in the child, -1 on error.
- */
-struct ph_clone_args {
-	__u64 flags, pidfd, child_tid, parent_tid, exit_signal;
-	__u64 stack, stack_size, tls, set_tid, set_tid_size, cgroup;
-};
-
-static pid_t fork_as(pid_t want)
-{
-	struct ph_clone_args ca = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
-	pid_t tid = want;
-	char buf[32];
-	int r;
-
-	snprintf(buf, sizeof(buf), "%d", want - 1);
-	r = ph_write_str("/proc/sys/kernel/ns_last_pid", buf);
-	if (!r)
-		return fork();
-	if (r != -ENOENT)
-		return -1;
-	ca.set_tid = (uintptr_t)&tid;
-	return syscall(SYS_clone3, &ca, sizeof(ca));
-}
-
-/*
  * One round inside the namespace: A is acquired, killed through its
  * handle, waited and reaped; B is forked with A's number; the old handles
  * must refuse B and B must see nothing.
@@ -97,7 +70,7 @@ static void reuse_round(int fd, int round)
 	CHILD_CHECK(ph_until(boot_ticks() > ticks_a + 1, 5000));
 	CHILD_EQ(0, pipe(bctl));
 	CHILD_EQ(0, pipe(brep));
-	b = fork_as(a);
+	b = ph_fork_as(a);
 	CHILD_CHECK(b >= 0);
 	if (b == 0) {
 		sigset_t s, p;

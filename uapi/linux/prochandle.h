@@ -15,6 +15,12 @@
  *	included).  EMFILE: the table holds max_handles handles.  ENOMEM.
  *	A zombie can be acquired; its handle starts in PH_STATE_EXITED.
  *	Handle ids are never 0 and never reused within one open file.
+ *	With PH_ACQUIRE_PIDFD, @pid holds a pidfd (pidfd_open(2), clone3(2)
+ *	CLONE_PIDFD, SO_PEERPIDFD...) and the handle is for exactly its
+ *	process, with no number involved (it need not be visible in the
+ *	caller's pid namespace).  EBADF: @pid is not an open pidfd.  ESRCH:
+ *	its process was already reaped.  EINVAL: with a start-time flag.
+ *	EPERM as above: holding a pidfd grants nothing kill(2) would not.
  *
  * PH_IOC_RELEASE (__u64 handle)
  *	Drop the handle.  New calls naming it fail with EBADF from the moment
@@ -71,8 +77,9 @@
 /**
  * struct ph_acquire - argument of PH_IOC_ACQUIRE
  * @pid: in: process id, in the caller's pid namespace, of a thread-group
- *	leader
- * @flags: in: PH_ACQUIRE_STARTTIME or PH_ACQUIRE_STARTTIME_TICKS, or 0
+ *	leader; with PH_ACQUIRE_PIDFD, a pidfd for one
+ * @flags: in: PH_ACQUIRE_STARTTIME or PH_ACQUIRE_STARTTIME_TICKS, or
+ *	PH_ACQUIRE_PIDFD, or 0
  * @start_time: in: the expected start time, with a flag: nanoseconds of
  *	CLOCK_BOOTTIME (PH_ACQUIRE_STARTTIME) or clock ticks as in field 22
  *	of /proc/PID/stat (PH_ACQUIRE_STARTTIME_TICKS), in the caller's time
