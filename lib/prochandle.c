@@ -278,10 +278,10 @@ PH_API int ph_acquire_pidfd(int fd, int pidfd, __u64 *handle)
  * 1. P had its number N from before the handle existed (ACQUIRE found it
  *    alive), and keeps N until it is reaped: no other process can have N
  *    in between.
- * 2. The module marks a handle's process exited (INFO state != RUNNING)
- *    from the exit notification, do_notify_parent(), which always runs
- *    before the process can be reaped and N freed (ph_proc_wake() in
- *    module/proc.c).  So "RUNNING" read at time T2 means P still held N
+ * 2. The module records a process's exit (INFO state != RUNNING) from
+ *    the exit notification, do_notify_parent(), which always runs before
+ *    the process can be reaped and N freed (ph_watch_wake() in
+ *    module/watch.c).  So "RUNNING" read at time T2 means P still held N
  *    at T2.
  * 3. pidfd_open(N) at T1 < T2 refers to whoever held N at T1.  By 1 and
  *    2, P held N over all of [T1, T2]: the pidfd refers to P.

@@ -1298,6 +1298,49 @@ static void test_pidfd(void)
 	ph_close(fd);
 }
 
+static void test_acquire_pidfd(void)
+{
+	int fd = open_dev(0), pidfd, nul, st;
+	struct kid k = spawn();
+	struct ph_info i;
+	__u64 h;
+
+	pidfd = (int)syscall(SYS_pidfd_open, k.pid, 0);
+	REQUIRE(pidfd >= 0, "pidfd_open: %s", strerror(errno));
+	EXPECT(ph_acquire_pidfd(fd, pidfd, &h), 0);
+	EXPECT(ph_info(fd, h, &i), 0);
+	CHECK(i.pid == k.pid && i.state == PH_STATE_RUNNING, "pid %d state %u",
+	      i.pid, i.state);
+	close(pidfd);		/* the handle holds its own reference */
+	tell_exit(&k, 8);
+	EXPECT(ph_wait(fd, h, &st), 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 8, "status %#x", st);
+	/* DONE: no pidfd any more. */
+	pidfd = ph_pidfd(fd, h);
+	CHECK(pidfd == -ESRCH, "ph_pidfd of a DONE handle: %d", pidfd);
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	EXPECT(ph_acquire_pidfd(fd, nul, &h), -EBADF);
+	EXPECT(ph_acquire_pidfd(fd, -1, &h), -EBADF);
+	close(nul);
+	reap(k.pid);
+	ph_close(fd);
+}
+
+static void test_acquire_pidfd_reaped(void)
+{
+	int fd = open_dev(0), pidfd;
+	struct kid k = spawn();
+	__u64 h;
+
+	pidfd = (int)syscall(SYS_pidfd_open, k.pid, 0);
+	REQUIRE(pidfd >= 0, "pidfd_open: %s", strerror(errno));
+	tell_exit(&k, 0);
+	reap(k.pid);
+	EXPECT(ph_acquire_pidfd(fd, pidfd, &h), -ESRCH);
+	close(pidfd);
+	ph_close(fd);
+}
+
 /*
  * fork() whose child gets the number @want: ns_last_pid when the kernel
  * has CONFIG_CHECKPOINT_RESTORE, else clone3() with set_tid.  Both need
@@ -1437,6 +1480,8 @@ static const struct {
 	{ "close_releases_all", test_close_releases_all },
 	{ "pidfd", test_pidfd },
 	{ "pidfd_reuse", test_pidfd_reuse },
+	{ "acquire_pidfd", test_acquire_pidfd },
+	{ "acquire_pidfd_reaped", test_acquire_pidfd_reaped },
 };
 
 #define NTESTS ((int)(sizeof(tests) / sizeof(tests[0])))

@@ -223,12 +223,7 @@ class TestHandle(Base):
         k = self.kid()
         fd = os.pidfd_open(k.pid)
         self.addCleanup(os.close, fd)
-        try:
-            h = self.table.acquire_pidfd(fd)
-        except OSError as e:
-            if e.errno == errno.EINVAL:
-                self.skipTest("module without PH_ACQUIRE_PIDFD")
-            raise
+        h = self.table.acquire_pidfd(fd)
         self.assertEqual(h.pid, k.pid)
         k.exit(5)
         self.assertEqual(h.wait(timeout=60).exit_code, 5)
