@@ -27,7 +27,8 @@
 # fragment tweak costs minutes, not a cold build (PH_KERNEL_SEED=0: start
 # from scratch).
 #
-# Environment: PH_CACHE, JOBS (default: nproc), NICE (default 10),
+# Environment: PH_CACHE, JOBS (default: nproc), NICE (niceness of the
+# build, default 10; never lowers the caller's),
 # PH_KERNEL_SEED.
 set -euo pipefail
 
@@ -38,7 +39,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 cache=${PH_CACHE:-$HOME/.cache/prochandle}
 jobs=${JOBS:-$(nproc)}
-nice=${NICE:-10}
+# NICE is the niceness the compilers run at, not an increment: under an
+# already niced caller (nice make ci-cold) it stays 10 instead of 19, where
+# a busy machine starves the build for hours.
+nice=$((${NICE:-10} - $(nice)))
+[ "$nice" -ge 0 ] || nice=0
 
 die() { echo "kernels/build.sh: $*" >&2; exit 1; }
 
