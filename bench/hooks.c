@@ -95,6 +95,7 @@ void hook_rows(void)
 		for (int l = 0; l < 2; l++) {
 			v[op][l].name = names[op][l];
 			v[op][l].op = op ? op_kill : op_fork_exit_wait;
+			v[op][l].fixed = op ? 0 : 20;	/* a fork: ~600k */
 		}
 	for (int b = 0; b < blocks; b++) {
 		measure(1, b * per, per);

@@ -71,6 +71,7 @@ struct variant {
 	const char *name;
 	void (*op)(void);
 	long iters;			/* per sample, from calibration */
+	long fixed;			/* instruction mode: calls per sample, if set */
 	double ns[MAXREPS];		/* per-call time of each sample */
 	double med, p10, p90, mean;
 	double value;			/* time mode: med; instruction mode: mean */

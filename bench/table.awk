@@ -46,8 +46,8 @@ $1 == "PH-ROW" {
 END {
 	if (!n) { print "table.awk: no PH-ROW lines" > "/dev/stderr"; exit 1 }
 	if (head != "") print head
-	printf "guest kernel %s; figures: instructions (QEMU -icount, exact and\n", kernel
-	printf "repeatable) and time (TCG on a shared host: noisy, indicative only)\n\n"
+	printf "guest kernel %s; figures: instructions (QEMU -icount: the same on\n", kernel
+	printf "any host, to ~0.5%%; the verdict) and time (noisy, indicative only)\n\n"
 	printf "%-46s | %-30s | %-30s | %-9s %s\n", "", "instructions (judged)",
 	       "time (noisy)", "", ""
 	printf "%-46s | %10s %10s %7s  | %10s %10s %7s  | %-9s %s\n", "row",
