@@ -58,7 +58,11 @@ static int fake_run(void)
 		for (;;)
 			__asm__ volatile("" ::: "memory");
 	}
-	if (strcmp(mode, "ok") || !guest_mem || !vcpu_run ||
+	if (!vcpu_run) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (strcmp(mode, "ok") || !guest_mem ||
 	    guest_mem[0] != 0xb0 || guest_mem[2] != 0xe6) {
 		vcpu_run->exit_reason = KVM_EXIT_HLT;
 		return 0;
@@ -99,7 +103,8 @@ int ioctl(int fd, unsigned long req, ...)
 		return 4096;
 	case KVM_SET_USER_MEMORY_REGION:
 		region = arg;
-		guest_mem = (uint8_t *)(uintptr_t)region->userspace_addr;
+		/* The probe's own buffer, handed over as a __u64. */
+		guest_mem = (uint8_t *)(uintptr_t)region->userspace_addr; // NOLINT(performance-no-int-to-ptr)
 		return 0;
 	case KVM_GET_SREGS:
 		memset(arg, 0, sizeof(struct kvm_sregs));
