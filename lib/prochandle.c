@@ -229,17 +229,50 @@ PH_API int ph_wait_timeout(int fd, __u64 handle, __u64 timeout_ns, int *status)
 	return do_wait(fd, handle, PH_WAIT_TIMEOUT, timeout_ns, status);
 }
 
+/* PH_IOC_INFO for the first @size bytes of struct ph_info. */
+static int info_sized(int fd, __u64 handle, struct ph_info *i, size_t size)
+{
+	memset(i, 0, sizeof(*i));
+	i->handle = handle;
+	return ph_ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, PH_IOC_MAGIC,
+				 _IOC_NR(PH_IOC_INFO), size), i);
+}
+
+/* v1: exactly the PH_INFO_SIZE_VER0 bytes it always filled. */
 PH_API int ph_info(int fd, __u64 handle, struct ph_info *info)
 {
 	struct ph_info i;
+	int ret = info_sized(fd, handle, &i, PH_INFO_SIZE_VER0);
+
+	if (!ret)
+		memcpy(info, &i, PH_INFO_SIZE_VER0);
+	return ret;
+}
+
+PH_API int ph_info2(int fd, __u64 handle, struct ph_info *info, size_t size)
+{
+	size_t n = size < sizeof(struct ph_info) ? size : sizeof(struct ph_info);
+	struct ph_info i;
 	int ret;
 
-	memset(&i, 0, sizeof(i));
-	i.handle = handle;
-	ret = ph_ioctl(fd, PH_IOC_INFO, &i);
-	if (!ret)
-		*info = i;
-	return ret;
+	if (size < PH_INFO_SIZE_VER0)
+		return -EINVAL;
+	ret = info_sized(fd, handle, &i, n);
+	if (ret)
+		return ret;
+	memcpy(info, &i, n);
+	memset((char *)info + n, 0, size - n);
+	return 0;
+}
+
+PH_API int ph_set_events(int fd, __u32 format, __u32 mask)
+{
+	struct ph_events e;
+
+	memset(&e, 0, sizeof(e));
+	e.format = format;
+	e.mask = mask;
+	return ph_ioctl(fd, PH_IOC_SET_EVENTS, &e);
 }
 
 PH_API int ph_read_events(int fd, struct ph_event *events, unsigned int max)
@@ -318,6 +351,95 @@ PH_API int ph_pidfd(int fd, __u64 handle)
 	return pidfd;
 }
 
+/* read(2) returning the byte count or -errno; errno is restored. */
+static ssize_t read_saved(int fd, void *buf, size_t len)
+{
+	int saved = errno;
+	ssize_t r = read(fd, buf, len);
+
+	if (r < 0)
+		r = -errno;
+	errno = saved;
+	return r;
+}
+
+/*
+ * Read V2 records into @buf (@len bytes).  If @len cannot hold one record
+ * of the module (a newer module's records are larger), read exactly one
+ * into @bounce instead: each length tried is below twice the previous one
+ * that was too small, so it holds one record and not two.
+ */
+static ssize_t read_v2(int fd, char *buf, size_t len, char *bounce,
+		       size_t bounce_len, char **raw)
+{
+	ssize_t r = read_saved(fd, buf, len);
+	size_t try;
+
+	*raw = buf;
+	for (try = 2 * len; r == -EINVAL && try <= bounce_len; try *= 2) {
+		r = read_saved(fd, bounce, try);
+		*raw = bounce;
+	}
+	return r;
+}
+
+/* The size field of the V2 record at @p (possibly unaligned). */
+static size_t rec_size(const char *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+PH_API int ph_read_events2(int fd, struct ph_event2 *events, unsigned int max,
+			   size_t size)
+{
+	const size_t min = PH_EVENT2_SIZE_VER0;
+	char bounce[1024], *out = (char *)events, *raw;
+	size_t total, len, off, rec, keep, n, i;
+	ssize_t r;
+
+	if (!max || size < min || size > INT_MAX)
+		return -EINVAL;
+	if (max > INT_MAX / size)
+		max = (unsigned int)(INT_MAX / size);
+	total = (size_t)max * size;
+	/* Records are at least @min bytes: ask for no more than @max. */
+	len = (size_t)max * min + min - 1;
+	if (len > total)
+		len = total;
+	r = read_v2(fd, out, len, bounce, sizeof(bounce), &raw);
+	if (r < 0)
+		return (int)r;
+	/* Every record whole, at least a V2 record, 8-byte aligned. */
+	for (off = 0, n = 0; off < (size_t)r; off += rec, n++) {
+		rec = (size_t)r - off < min ? 0 : rec_size(raw + off);
+		if (rec < min || rec % 8 || rec > (size_t)r - off || n == max)
+			return -EPROTO;
+	}
+	/*
+	 * Records read into @events move to its end first; then storing
+	 * record i at i * size never overwrites one not yet stored (each
+	 * is at most @size, or all n fit in @len <= @total).
+	 */
+	if (raw == out) {
+		raw = out + total - (size_t)r;
+		memmove(raw, out, (size_t)r);
+	}
+	for (i = 0, off = 0; i < n; i++, off += rec) {
+		__u32 got;
+
+		rec = rec_size(raw + off);
+		keep = rec < size ? rec : size;
+		memmove(out + i * size, raw + off, keep);
+		memset(out + i * size + keep, 0, size - keep);
+		got = (__u32)keep;
+		memcpy(out + i * size, &got, sizeof(got));
+	}
+	return (int)n;
+}
+
 static const char *const ph_messages[] = {
 	[EPERM]		= "operation not permitted",
 	[ENOENT]	= "module not loaded: run 'modprobe prochandle'",
@@ -333,6 +455,7 @@ static const char *const ph_messages[] = {
 	[ENOTTY]	= "not a prochandle device, or request unknown to this module version",
 	[E2BIG]		= "request too new for this module version",
 	[ETIMEDOUT]	= "timed out",
+	[EPROTO]	= "events not in the expected format (see ph_set_events())",
 };
 
 PH_API const char *ph_strerror(int err)

@@ -301,6 +301,76 @@ int ph_acquire_pidfd(int fd, int pidfd, __u64 *handle);
  */
 int ph_pidfd(int fd, __u64 handle);
 
+/*
+ * v2 (LIBPROCHANDLE_2): the exit record and event records in format V2.
+ *
+ * The structs of <linux/prochandle.h> may grow again; these calls take the
+ * size of the struct the caller was compiled with, so that a program keeps
+ * working with a newer library and with an older or newer module: fields
+ * the module does not know are returned as zero, fields the caller does
+ * not know are left out.
+ */
+
+/**
+ * ph_info2() - describe a handle, with its exit record.
+ * @fd: the table.
+ * @handle: the handle id.
+ * @info: filled in as by ph_info(), and info->exit with the exit record
+ *        (struct ph_exit): all zero while the process runs; once it has
+ *        exited, exit_flags has PH_EXIT_F_VALID and the CPU times, peak
+ *        RSS, exit time and, with PH_EXIT_F_KILLER, the killer's pid, uid
+ *        and si_code, in the caller's namespaces.  On a module without
+ *        exit records info->exit stays all zero.
+ * @size: sizeof(*info), at least PH_INFO_SIZE_VER0.
+ *
+ * ph_info() itself still fills only the first PH_INFO_SIZE_VER0 bytes, as
+ * it always did: use ph_info2() to get info->exit.
+ *
+ * Return: 0, or -EBADF (unknown or released handle), -EINVAL (@size too
+ * small).
+ */
+int ph_info2(int fd, __u64 handle, struct ph_info *info, size_t size);
+
+/**
+ * ph_set_events() - choose the format of the events read on a table.
+ * @fd: the table.
+ * @format: PH_EVENTS_V1 (struct ph_event, what ph_read_events() reads;
+ *          the default) or PH_EVENTS_V2 (struct ph_event2, what
+ *          ph_read_events2() reads).
+ * @mask: in V2, extra event types: PH_EVENT_FORK, PH_EVENT_EXEC (of
+ *        tracked processes); 0 in V1.  Exits are always reported.
+ *
+ * The format belongs to the open file, so every descriptor and process
+ * sharing it (dup, fork, SCM_RIGHTS) reads in it; events already queued
+ * are read in the new format, none is lost.  Allowed on a read-only fd.
+ *
+ * Return: 0, or -EINVAL (unknown format or mask bit, a mask in V1),
+ * -ENOTTY (a module without event formats).
+ */
+int ph_set_events(int fd, __u32 format, __u32 mask);
+
+/**
+ * ph_read_events2() - read queued events in format V2.
+ * @fd: the table, switched to PH_EVENTS_V2 with ph_set_events().
+ * @events: array of @max records.
+ * @max: its length in records (>= 1).
+ * @size: sizeof(*events), at least PH_EVENT2_SIZE_VER0.
+ *
+ * Like ph_read_events(), but every record is a struct ph_event2: its type
+ * (PH_EVENT_EXIT, _FORK, _EXEC), the handle and pid, the event time, and
+ * for an exit the wait status and the exit record.  The module's records
+ * are stepped through by their own size and stored here @size bytes
+ * apart, cut or zero-filled to @size; events[i].size tells how many bytes
+ * of each came from the module.  Reading a table still in format V1 this
+ * way consumes its events and fails with -EPROTO.
+ *
+ * Return: the number of records read (>= 1), or -EAGAIN (non-blocking and
+ * none queued), -EINTR, -EINVAL (@max is 0 or @size too small), -EPROTO
+ * (not V2 records).
+ */
+int ph_read_events2(int fd, struct ph_event2 *events, unsigned int max,
+		    size_t size);
+
 #ifdef __cplusplus
 }
 #endif

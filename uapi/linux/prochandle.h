@@ -53,6 +53,26 @@
  * under O_NONBLOCK when none is queued.  poll() reports EPOLLIN while an
  * event is queued.  The event of a released handle is dropped.
  *
+ * PH_IOC_SET_EVENTS (struct ph_events)
+ *	Choose the record format read() returns on this open file (shared by
+ *	every descriptor of it): PH_EVENTS_V1 (struct ph_event, the default)
+ *	or PH_EVENTS_V2 (struct ph_event2, which carries the exit record).
+ *	In V2 @mask may add PH_EVENT_FORK and PH_EVENT_EXEC records of
+ *	tracked processes; exits are always queued.  The switch applies to
+ *	every record read afterwards, those already queued included; nothing
+ *	queued is lost.  Readers sharing a file must agree on its format.
+ *	EINVAL: @format not 0 or 2, a @mask bit in V1, an unknown @mask bit,
+ *	reserved not zero.  Allowed on a file opened read-only (it only
+ *	chooses how that file's events are read).
+ *
+ * The exit record (struct ph_exit) tells how a process ended and what it
+ * used: its CPU times and peak RSS as its parent's wait4() reports them,
+ * the exit time, and, when it died of a signal, who sent that signal
+ * (PH_EXIT_F_KILLER) and whether the OOM killer chose it (PH_EXIT_F_OOM).
+ * It is captured once per process, when the kernel reports the exit, and
+ * survives the reap.  Pids and uids in it are translated into the
+ * reader's pid and user namespaces, times into its time namespace.
+ *
  * Unknown commands fail with ENOTTY and bad pointers with EFAULT.  Every
  * struct may grow: a larger encoded size is accepted when the extra bytes
  * are zero (E2BIG otherwise); a size smaller than the first version is
@@ -134,6 +154,50 @@ struct ph_wait {
 #define PH_STATE_EXITED		1	/* exited; not yet waited through the handle */
 #define PH_STATE_DONE		2	/* a WAIT through this handle returned */
 
+/* struct ph_exit.exit_flags */
+#define PH_EXIT_F_VALID		(1U << 0)	/* the record is filled in */
+#define PH_EXIT_F_KILLER	(1U << 1)	/* killer_pid/_uid, kill_code known */
+#define PH_EXIT_F_OOM		(1U << 2)	/* the OOM killer chose it */
+#define PH_EXIT_F_CORE		(1U << 3)	/* it dumped core (WCOREDUMP) */
+
+/**
+ * struct ph_exit - the exit record of a process (v2)
+ * @exit_time: CLOCK_BOOTTIME ns, in the reader's time namespace, when the
+ *	kernel reported the exit of the whole thread group
+ * @utime_ns: user CPU time, as the parent's wait4() reports ru_utime: every
+ *	thread of the group plus the children it waited for
+ * @stime_ns: system CPU time, the same way (ru_stime)
+ * @maxrss_kb: peak resident set size in KiB, as wait4()'s ru_maxrss
+ * @killer_pid: when the signal that killed it was sent by a process
+ *	(@kill_code SI_USER, SI_QUEUE or SI_TKILL): the sender's pid in the
+ *	reader's pid namespace, 0 if not visible there; else 0
+ * @killer_uid: that sender's real uid in the reader's user namespace
+ *	(the overflow uid if unmapped); else 0
+ * @kill_code: the si_code of the signal that killed it (SI_USER,
+ *	SI_KERNEL, SEGV_MAPERR, ...), as its own siginfo would have shown;
+ *	0 if it was not killed by a signal (note that SI_USER is 0 too:
+ *	PH_EXIT_F_KILLER tells them apart)
+ * @exit_flags: PH_EXIT_F_*
+ *
+ * The killer is the sender of the signal numbered WTERMSIG(status), at the
+ * last generation of that signal to the thread group (or any of its
+ * threads) that the kernel queued before the exit.  PH_EXIT_F_KILLER is
+ * set only when that generation was observed (for instance not when the
+ * signal was sent before the process was first acquired, nor on a kernel
+ * without the signal_generate tracepoint); @killer_pid, @killer_uid and
+ * @kill_code are 0 without it.  All zero while the process runs.
+ */
+struct ph_exit {
+	__u64 exit_time;
+	__u64 utime_ns;
+	__u64 stime_ns;
+	__u64 maxrss_kb;
+	__s32 killer_pid;
+	__u32 killer_uid;
+	__s32 kill_code;
+	__u32 exit_flags;
+};
+
 /**
  * struct ph_info - argument of PH_IOC_INFO
  * @handle: in: the handle
@@ -168,17 +232,75 @@ struct ph_event {
 	__s32 status;
 };
 
+/* struct ph_events.format */
+#define PH_EVENTS_V1	0	/* struct ph_event records (the default) */
+#define PH_EVENTS_V2	2	/* struct ph_event2 records */
+
+/* struct ph_event2.type, and bits of struct ph_events.mask */
+#define PH_EVENT_EXIT	(1U << 0)	/* always queued, in both formats */
+#define PH_EVENT_FORK	(1U << 1)	/* a tracked process made a child */
+#define PH_EVENT_EXEC	(1U << 2)	/* a tracked process executed */
+
+/**
+ * struct ph_events - argument of PH_IOC_SET_EVENTS
+ * @format: PH_EVENTS_V1 or PH_EVENTS_V2
+ * @mask: V2 only: the record types to queue besides exits, PH_EVENT_FORK
+ *	and PH_EVENT_EXEC (PH_EVENT_EXIT is accepted and always implied);
+ *	must be 0 in V1
+ * @reserved: must be zero
+ */
+struct ph_events {
+	__u32 format;
+	__u32 mask;
+	__u64 reserved[2];
+};
+
+/* struct ph_event2.flags */
+#define PH_EVENT_F_TRACK_LOST	(1U << 0)	/* FORK: the child is NOT tracked */
+
+/**
+ * struct ph_event2 - an event in format V2, as read() returns it
+ * @size: bytes of this record, sizeof(struct ph_event2) of the module that
+ *	wrote it; a reader steps from record to record by @size and reads
+ *	only the fields it knows (a newer module may append fields)
+ * @type: PH_EVENT_EXIT, PH_EVENT_FORK or PH_EVENT_EXEC
+ * @handle: the handle the event is about
+ * @pid: its pid as the reader sees it, 0 if not visible
+ * @status: EXIT: the thread group's wait(2) status; else 0
+ * @time: CLOCK_BOOTTIME ns (reader's time namespace) of the event; for an
+ *	EXIT, @exit.exit_time
+ * @child: FORK: the new child's handle, 0 if none was made
+ * @child_pid: FORK: the child's pid as the reader sees it; else 0
+ * @flags: PH_EVENT_F_*
+ * @exit: EXIT: the exit record; else all zero
+ */
+struct ph_event2 {
+	__u32 size;
+	__u32 type;
+	__u64 handle;
+	__s32 pid;
+	__s32 status;
+	__u64 time;
+	__u64 child;
+	__s32 child_pid;
+	__u32 flags;
+	struct ph_exit exit;
+};
+
 /* First published size of each struct, for extensible-struct checks. */
 #define PH_ACQUIRE_SIZE_VER0	40
 #define PH_SIGNAL_SIZE_VER0	24
 #define PH_WAIT_SIZE_VER0	32
 #define PH_INFO_SIZE_VER0	48
 #define PH_RELEASE_SIZE_VER0	8
+#define PH_EVENTS_SIZE_VER0	24
+#define PH_EVENT2_SIZE_VER0	96
 
 #define PH_IOC_ACQUIRE	_IOWR(PH_IOC_MAGIC, 0x01, struct ph_acquire)
 #define PH_IOC_RELEASE	_IOW(PH_IOC_MAGIC, 0x02, __u64)
 #define PH_IOC_SIGNAL	_IOW(PH_IOC_MAGIC, 0x03, struct ph_signal)
 #define PH_IOC_WAIT	_IOWR(PH_IOC_MAGIC, 0x04, struct ph_wait)
 #define PH_IOC_INFO	_IOWR(PH_IOC_MAGIC, 0x05, struct ph_info)
+#define PH_IOC_SET_EVENTS _IOW(PH_IOC_MAGIC, 0x06, struct ph_events)
 
 #endif /* _UAPI_LINUX_PROCHANDLE_H */
