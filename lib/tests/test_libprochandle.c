@@ -1230,7 +1230,120 @@ static void test_compat_layout(void)
 	CHECK(sizeof(struct ph_wait) == PH_WAIT_SIZE_VER0, "ph_wait");
 	CHECK(sizeof(struct ph_info) == PH_INFO_SIZE_VER0, "ph_info");
 	CHECK(sizeof(struct ph_event) == 16, "ph_event %zu", sizeof(struct ph_event));
+	CHECK(sizeof(struct ph_events) == PH_EVENTS_SIZE_VER0, "ph_events");
+	CHECK(sizeof(struct ph_event2) == PH_EVENT2_SIZE_VER0, "ph_event2");
+	CHECK(sizeof(struct ph_exit) == 48, "ph_exit %zu", sizeof(struct ph_exit));
 	printf("# %d-bit user space\n", (int)sizeof(long) * 8);
+}
+
+/* ---- v2 calls (LIBPROCHANDLE_2) ---------------------------------------- */
+
+/* Write @n fake V2 records of @rec bytes each into a pipe. */
+static int fake_v2(unsigned int n, size_t rec)
+{
+	unsigned char buf[4096];
+	unsigned int i;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) || n * rec > sizeof(buf))
+		die("pipe");
+	memset(buf, 0xee, sizeof(buf));
+	for (i = 0; i < n; i++) {
+		struct ph_event2 e;
+
+		memset(&e, 0, sizeof(e));
+		e.size = (__u32)rec;
+		e.type = PH_EVENT_EXIT;
+		e.handle = 100 + i;
+		e.pid = (__s32)(1000 + i);
+		e.exit.exit_flags = PH_EXIT_F_VALID;
+		memcpy(buf + i * rec, &e, rec < sizeof(e) ? rec : sizeof(e));
+	}
+	if (write(p[1], buf, n * rec) != (ssize_t)(n * rec))
+		die("write");
+	close(p[1]);
+	return p[0];
+}
+
+/* What a program built with a larger struct ph_event2 would pass. */
+struct ev2_future {
+	struct ph_event2 e;
+	__u64 more[4];
+};
+
+static void test_read_events2_sizes(void)
+{
+	struct ev2_future big[4];
+	struct ph_event2 ev[8];
+	int fd, n, i;
+
+	/* The module's records as ours: read as they are. */
+	fd = fake_v2(3, sizeof(ev[0]));
+	n = ph_read_events2(fd, ev, 8, sizeof(ev[0]));
+	EXPECT(n, 3);
+	for (i = 0; i < n; i++)
+		CHECK(ev[i].size == sizeof(ev[0]) && ev[i].handle == 100u + i &&
+		      ev[i].pid == 1000 + i && ev[i].exit.exit_flags == PH_EXIT_F_VALID,
+		      "record %d: size %u handle %llu", i, ev[i].size,
+		      (unsigned long long)ev[i].handle);
+	close(fd);
+
+	/* A newer module's larger records: cut to what we know. */
+	fd = fake_v2(5, sizeof(ev[0]) + 32);
+	n = ph_read_events2(fd, ev, 8, sizeof(ev[0]));
+	CHECK(n >= 1 && n <= 5, "n = %d", n);
+	for (i = 0; i < n; i++)
+		CHECK(ev[i].size == sizeof(ev[0]) && ev[i].handle == 100u + i,
+		      "newer record %d: size %u handle %llu", i, ev[i].size,
+		      (unsigned long long)ev[i].handle);
+	close(fd);
+
+	/* A program that knows more than this module: zero-filled. */
+	fd = fake_v2(4, sizeof(ev[0]));
+	memset(big, 0xaa, sizeof(big));
+	n = ph_read_events2(fd, &big[0].e, 4, sizeof(big[0]));
+	EXPECT(n, 4);
+	for (i = 0; i < n; i++)
+		CHECK(big[i].e.size == sizeof(ev[0]) && big[i].e.handle == 100u + i &&
+		      !big[i].more[0] && !big[i].more[3],
+		      "future record %d: size %u handle %llu more %llx", i,
+		      big[i].e.size, (unsigned long long)big[i].e.handle,
+		      (unsigned long long)big[i].more[0]);
+	close(fd);
+
+	/* V1 records are not V2 records. */
+	fd = fake_v2(1, 16);
+	EXPECT(ph_read_events2(fd, ev, 8, sizeof(ev[0])), -EPROTO);
+	close(fd);
+
+	EXPECT(ph_read_events2(0, ev, 0, sizeof(ev[0])), -EINVAL);
+	EXPECT(ph_read_events2(0, ev, 1, PH_EVENT2_SIZE_VER0 - 8), -EINVAL);
+	EXPECT(ph_info2(0, 1, NULL, PH_INFO_SIZE_VER0 - 8), -EINVAL);
+}
+
+/* ph_info() fills exactly the v1 struct, whatever the header's size. */
+static void test_info_v1_size(void)
+{
+	unsigned char buf[sizeof(struct ph_info) + 64];
+	struct kid k = spawn();
+	__u64 h;
+	int fd = open_dev(0);
+	size_t i;
+
+	REQUIRE(ph_acquire(fd, k.pid, &h) == 0, "acquire");
+	memset(buf, 0x5a, sizeof(buf));
+	EXPECT(ph_info(fd, h, (struct ph_info *)(void *)buf), 0);
+	for (i = PH_INFO_SIZE_VER0; i < sizeof(buf); i++)
+		if (buf[i] != 0x5a)
+			break;
+	CHECK(i == sizeof(buf), "ph_info wrote byte %zu", i);
+	memset(buf, 0x5a, sizeof(buf));
+	EXPECT(ph_info2(fd, h, (struct ph_info *)(void *)buf, sizeof(buf) - 8), 0);
+	CHECK(buf[sizeof(buf) - 9] == 0 && buf[sizeof(buf) - 8] == 0x5a,
+	      "ph_info2 zero-fills exactly @size bytes");
+	tell_exit(&k, 0);
+	reap(k.pid);
+	ph_close(fd);
 }
 
 /* ---- runner ------------------------------------------------------------ */
@@ -1482,6 +1595,8 @@ static const struct {
 	{ "pidfd_reuse", test_pidfd_reuse },
 	{ "acquire_pidfd", test_acquire_pidfd },
 	{ "acquire_pidfd_reaped", test_acquire_pidfd_reaped },
+	{ "read_events2_sizes", test_read_events2_sizes },
+	{ "info_v1_size", test_info_v1_size },
 };
 
 #define NTESTS ((int)(sizeof(tests) / sizeof(tests[0])))
