@@ -59,7 +59,7 @@
 _Static_assert(sizeof(struct ph_acquire) == PH_ACQUIRE_SIZE_VER0, "acquire");
 _Static_assert(sizeof(struct ph_signal) == PH_SIGNAL_SIZE_VER0, "signal");
 _Static_assert(sizeof(struct ph_wait) == PH_WAIT_SIZE_VER0, "wait");
-_Static_assert(sizeof(struct ph_info) == PH_INFO_SIZE_VER0, "info");
+_Static_assert(sizeof(struct ph_info) == PH_INFO_SIZE_VER1, "info");
 _Static_assert(sizeof(struct ph_event) == 16, "event");
 _Static_assert(offsetof(struct ph_acquire, handle) == 16, "acquire.handle");
 _Static_assert(offsetof(struct ph_wait, timeout_ns) == 16, "wait.timeout");

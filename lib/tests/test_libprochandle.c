@@ -1228,7 +1228,7 @@ static void test_compat_layout(void)
 	      sizeof(struct ph_acquire));
 	CHECK(sizeof(struct ph_signal) == PH_SIGNAL_SIZE_VER0, "ph_signal");
 	CHECK(sizeof(struct ph_wait) == PH_WAIT_SIZE_VER0, "ph_wait");
-	CHECK(sizeof(struct ph_info) == PH_INFO_SIZE_VER0, "ph_info");
+	CHECK(sizeof(struct ph_info) == PH_INFO_SIZE_VER1, "ph_info");
 	CHECK(sizeof(struct ph_event) == 16, "ph_event %zu", sizeof(struct ph_event));
 	CHECK(sizeof(struct ph_events) == PH_EVENTS_SIZE_VER0, "ph_events");
 	CHECK(sizeof(struct ph_event2) == PH_EVENT2_SIZE_VER0, "ph_event2");

@@ -47,6 +47,9 @@
  * PH_IOC_INFO (struct ph_info)
  *	Report pid (0 if not visible in the caller's pid namespace), state,
  *	status and start time (CLOCK_BOOTTIME ns, caller's time namespace).
+ *	Since v2 struct ph_info ends with @exit, the exit record (struct
+ *	ph_exit): all zero while the process runs, filled in once it has
+ *	exited.  A v1-sized INFO (PH_INFO_SIZE_VER0) keeps working.
  *
  * read() returns whole struct ph_event records, one per exited process per
  * handle, in exit order; EINVAL if the buffer cannot hold one; EAGAIN
@@ -209,6 +212,8 @@ struct ph_exit {
  * @start_time: out: start time, nanoseconds of CLOCK_BOOTTIME in the
  *	caller's time namespace
  * @reserved: must be zero
+ * @exit: out (v2): the exit record once @state is not PH_STATE_RUNNING,
+ *	else all zero; its input value is ignored
  */
 struct ph_info {
 	__u64 handle;
@@ -218,6 +223,7 @@ struct ph_info {
 	__u32 pad;
 	__u64 start_time;
 	__u64 reserved[2];
+	struct ph_exit exit;
 };
 
 /**
@@ -293,6 +299,7 @@ struct ph_event2 {
 #define PH_WAIT_SIZE_VER0	32
 #define PH_INFO_SIZE_VER0	48
 #define PH_RELEASE_SIZE_VER0	8
+#define PH_INFO_SIZE_VER1	96	/* v2: with struct ph_exit */
 #define PH_EVENTS_SIZE_VER0	24
 #define PH_EVENT2_SIZE_VER0	96
 
