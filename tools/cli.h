@@ -57,6 +57,9 @@ int target_error(const struct target *t, int err);
 /* The start time of INFO in clock ticks, as /proc/PID/stat field 22. */
 __u64 info_start_ticks(const struct ph_info *info);
 
+/* @s as a JSON string on stdout (quotes and control characters escaped). */
+void json_string(const char *s);
+
 /* ph_open() with a one-line message on failure. */
 int open_device(unsigned int flags);
 

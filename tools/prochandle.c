@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "record.h"
 
 #ifndef PROCHANDLE_VERSION
 #define PROCHANDLE_VERSION "unknown"
@@ -42,7 +43,7 @@ void usage(FILE *f)
 "              from one command to the next.\n"
 "\n"
 "Commands:\n"
-"  wait [-t DUR] [-a] [-q] [-v] PID...\n"
+"  wait [-t DUR] [-a] [-q] [-v] [-j] PID...\n"
 "                              wait until the processes end (they need not\n"
 "                              be children) and print how each ended:\n"
 "                              'PID: exited N' or 'PID: killed by SIGNAME'\n"
@@ -50,13 +51,18 @@ void usage(FILE *f)
 "                              numbers are seconds)\n"
 "     -a, --any                return as soon as the first one ends\n"
 "     -q, --quiet              print nothing on success\n"
-"     -v, --verbose            say on stderr when all PIDs are acquired\n"
+"     -v, --verbose            also how: CPU time, peak memory, run time,\n"
+"                              who sent the fatal signal, OOM killer; and\n"
+"                              say on stderr when all PIDs are acquired\n"
+"     -j, --json               one JSON object per process (with the above)\n"
 "  kill [-s SIG | -SIG] PID...  send SIG (default TERM) to each process;\n"
 "                              SIG is a name (TERM, SIGTERM, RTMIN+1) or a\n"
 "                              number; 0 only checks; -l lists the names\n"
-"  watch [-t DUR] [-v] PID...  print each exit as it happens until all ended\n"
+"  watch [-t DUR] [-v] [-j] PID...\n"
+"                              print each exit as it happens until all ended\n"
 "  info [--json] PID...        print identity, state, start time, status and\n"
-"                              name (--json: one JSON object per line)\n"
+"                              name, and how an exited process ended and\n"
+"                              what it used (--json: one JSON object per line)\n"
 "\n"
 "  -h, --help                  show this help\n"
 "  -V, --version               show the version\n"
@@ -81,6 +87,8 @@ void usage(FILE *f)
 struct wait_opts {
 	int watch;		/* watch: exit 0 once all ended */
 	int any, quiet, verbose, has_timeout;
+	int json;		/* --json */
+	int v2;			/* events read in format V2 (exit records) */
 	uint64_t deadline;	/* now_ns() when the timeout passes */
 };
 
@@ -89,6 +97,7 @@ struct waited {
 	struct target t;
 	__u64 handle;
 	int acquired, done, status;
+	__u64 start_time;	/* CLOCK_BOOTTIME ns, from INFO */
 };
 
 /* The state of one wait/watch run. */
@@ -108,13 +117,14 @@ static int parse_wait_opts(int argc, char **argv, struct wait_opts *o)
 		{ "any", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t timeout = 0;
 	int c;
 
-	while ((c = getopt_long(argc, argv, o->watch ? "+t:vh" : "+t:aqvh",
+	while ((c = getopt_long(argc, argv, o->watch ? "+t:vjh" : "+t:aqvjh",
 				opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -131,6 +141,9 @@ static int parse_wait_opts(int argc, char **argv, struct wait_opts *o)
 			break;
 		case 'v':
 			o->verbose = 1;
+			break;
+		case 'j':
+			o->json = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -198,18 +211,15 @@ static int acquire_all(int fd, struct waitset *s)
 }
 
 /* Operand @i ended with @status: record it and print it if due. */
-static void ended(struct waitset *s, const struct wait_opts *o, int i, int status)
+static void ended(struct waitset *s, const struct wait_opts *o, int i,
+		  int status, const struct ph_exit *e)
 {
 	struct waited *w = &s->w[i];
-	char buf[64];
 
 	w->done = 1;
 	w->status = status;
-	if ((s->first < 0 || !o->any) && !o->quiet) {
-		describe_status(status, buf, sizeof(buf));
-		printf("%s: %s\n", w->t.name, buf);
-		fflush(stdout);
-	}
+	if ((s->first < 0 || !o->any) && !o->quiet)
+		print_end(w->t.name, status, e, w->start_time, o->verbose, o->json);
 	if (s->first < 0)
 		s->first = i;
 }
@@ -223,22 +233,43 @@ static void report_exited(int fd, struct waitset *s, const struct wait_opts *o)
 	for (i = 0; i < s->n; i++) {
 		if (!s->w[i].acquired)
 			continue;
-		if (ph_info(fd, s->w[i].handle, &info) == 0 &&
-		    info.state != PH_STATE_RUNNING)
-			ended(s, o, i, info.status);
-		else
-			s->remaining++;
+		if (ph_info2(fd, s->w[i].handle, &info, sizeof(info)) == 0) {
+			s->w[i].start_time = info.start_time;
+			if (info.state != PH_STATE_RUNNING) {
+				ended(s, o, i, info.status, &info.exit);
+				continue;
+			}
+		}
+		s->remaining++;
 	}
+}
+
+/* Read queued events as V2 records (V1 ones get an empty exit record). */
+static int read_events(int fd, const struct wait_opts *o, struct ph_event2 *ev,
+		       unsigned int max)
+{
+	struct ph_event v1[64];
+	int got, i;
+
+	if (o->v2)
+		return ph_read_events2(fd, ev, max, sizeof(*ev));
+	got = ph_read_events(fd, v1, max < 64 ? max : 64);
+	for (i = 0; i < got; i++) {
+		memset(&ev[i], 0, sizeof(ev[i]));
+		ev[i].handle = v1[i].handle;
+		ev[i].status = v1[i].status;
+	}
+	return got;
 }
 
 /* Read every queued event; 0 or an exit code. */
 static int drain_events(int fd, struct waitset *s, const struct wait_opts *o)
 {
-	struct ph_event ev[256];
+	struct ph_event2 ev[64];
 	int got, c, k;
 
 	for (;;) {
-		got = ph_read_events(fd, ev, sizeof(ev) / sizeof(ev[0]));
+		got = read_events(fd, o, ev, sizeof(ev) / sizeof(ev[0]));
 		if (got == -EAGAIN)
 			return 0;
 		if (got == -EINTR)
@@ -252,7 +283,7 @@ static int drain_events(int fd, struct waitset *s, const struct wait_opts *o)
 			if (k < 0 || s->w[k].done)
 				continue;
 			s->remaining--;
-			ended(s, o, k, ev[c].status);
+			ended(s, o, k, ev[c].status, &ev[c].exit);
 		}
 		if (o->any && s->first >= 0)
 			return 0;
@@ -320,6 +351,9 @@ static int wait_or_watch(int watch, int argc, char **argv)
 	fd = open_device(PH_OPEN_NONBLOCK);
 	if (fd < 0)
 		goto out;
+	/* Exit records for -v and --json (none from a module without them). */
+	if ((o.verbose || o.json) && !ph_set_events(fd, PH_EVENTS_V2, 0))
+		o.v2 = 1;
 	rc = acquire_all(fd, &s);
 	if (rc)
 		goto out;
@@ -470,8 +504,7 @@ static void read_comm(pid_t pid, __u64 ticks, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-/* @s as a JSON string body (quotes and control characters escaped). */
-static void json_string(const char *s)
+void json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -509,7 +542,10 @@ static void print_info(const struct ph_info *info, const char *comm,
 			printf("null,\"wait_status\":null");
 		else
 			printf("\"%s\",\"wait_status\":%d", status, info->status);
-		printf(",\"start_time_ns\":%llu,\"start_ticks\":%llu}\n", ns, ticks);
+		printf(",\"start_time_ns\":%llu,\"start_ticks\":%llu,\"exit\":",
+		       ns, ticks);
+		json_exit(info->status, &info->exit, info->start_time);
+		printf("}\n");
 		return;
 	}
 	printf("%spid:         %d\n", first ? "" : "\n", info->pid);
@@ -519,6 +555,7 @@ static void print_info(const struct ph_info *info, const char *comm,
 	printf("status:      %s\n", status);
 	printf("start_time:  %llu.%09llu s after boot (%llu ticks)\n",
 	       ns / 1000000000ULL, ns % 1000000000ULL, ticks);
+	print_info_record(info->status, &info->exit, info->start_time);
 }
 
 static int cmd_info(int argc, char **argv)
@@ -556,7 +593,7 @@ static int cmd_info(int argc, char **argv)
 		int ret = acquire_target(fd, &t[i], &h);
 
 		if (!ret) {
-			ret = ph_info(fd, h, &info);
+			ret = ph_info2(fd, h, &info, sizeof(info));
 			ph_release(fd, h);
 		}
 		if (ret) {
