@@ -231,6 +231,58 @@ TEST_F(ph, killer_other_signal_not_reported)
 }
 
 /*
+ * A generation the kernel drops (the signal already pending) is not the
+ * killer: the process dies of the queued one, and its siginfo names that
+ * sender.  Here another process's SIGTERM waits, blocked, when ours comes.
+ */
+TEST_F(ph, killer_dropped_generation_not_counted)
+{
+	struct ph_info info;
+	pid_t pid, other;
+	int r[2], g[2], st;
+	char b;
+	__u64 h;
+
+	ASSERT_EQ(0, pipe2(r, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(g, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		/* 'r', then both SIGTERMs are sent before 'g' comes */
+		if (write(r[1], "r", 1) != 1 || read(g[0], &b, 1) != 1)
+			_exit(90);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		_exit(91);
+	}
+	ph_track(self, pid);
+	ASSERT_EQ(1, ph_read_timeout(r[0], &b, 1, 10000));
+	ASSERT_EQ(0, ioc_acquire(self->fd, pid, &h));
+	other = fork();
+	ASSERT_LE(0, other);
+	if (other == 0)
+		_exit(kill(pid, SIGTERM) ? 1 : 0);
+	ASSERT_EQ(0, ph_reap(other));
+	ASSERT_EQ(0, kill(pid, SIGTERM));	/* already pending: dropped */
+	ASSERT_EQ(1, write(g[1], "g", 1));
+	ASSERT_EQ(0, ioc_wait(self->fd, h, 0, 0, &st));
+	ASSERT_EQ(0, ioc_info(self->fd, h, &info));
+	EXPECT_EQ(st, ph_reap(pid));
+	EXPECT_EQ(SIGTERM, WTERMSIG(st));
+	EXPECT_EQ(PH_EXIT_F_VALID | PH_EXIT_F_KILLER, info.exit.exit_flags);
+	EXPECT_EQ(other, info.exit.killer_pid);
+	EXPECT_EQ(SI_USER, info.exit.kill_code);
+	close(r[0]);
+	close(r[1]);
+	close(g[0]);
+	close(g[1]);
+}
+
+/*
  * A child that crashes with SIGSEGV once it reads a byte from *@go, after
  * its handler reported the first fault's siginfo on *@rep; with @core_mib,
  * it dumps core (RLIMIT_CORE) holding that much memory.
