@@ -643,7 +643,7 @@ expect_grep "$T/out" "^identity: *$pa@$ta$"
 run info --json "$pa" "$pa@$ta"
 expect_rc 0
 [ "$(wc -l <"$T/out")" = 2 ] || bad "--json: want one line per process: '$(cat "$T/out")'"
-expect_grep "$T/out" "^{\"pid\":$pa,\"identity\":\"$pa@$ta\",\"name\":\"sh\",\"state\":\"running\",\"status\":null,\"wait_status\":null,\"start_time_ns\":[0-9]*,\"start_ticks\":$ta}$"
+expect_grep "$T/out" "^{\"pid\":$pa,\"identity\":\"$pa@$ta\",\"name\":\"sh\",\"state\":\"running\",\"status\":null,\"wait_status\":null,\"start_time_ns\":[0-9]*,\"start_ticks\":$ta,\"exit\":null}$"
 release a
 end
 
