@@ -49,6 +49,7 @@ cp "$busybox" "$root/usr/bin/busybox"
 
 cp "$here/init" "$root/init"
 grep -Ev '^(#|$)' "$here/splat-patterns" >"$root/etc/prochandle/splat-patterns"
+cp "$here/expected-reports.awk" "$root/etc/prochandle/"
 cat >"$root/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin

@@ -18,7 +18,9 @@ pats=$(mktemp)
 trap 'rm -f "$pats"' EXIT
 grep -Ev '^(#|$)' "$here/splat-patterns" >"$pats"
 
-hits=$(tr -d '\r' <"$log" | grep -n -E -f "$pats" || true)
+# Reports a test provoked on purpose are blanked, line numbers kept.
+hits=$(tr -d '\r' <"$log" | awk -f "$here/expected-reports.awk" |
+	grep -n -E -f "$pats" || true)
 [ -n "$hits" ] || exit 0
 
 echo "guest: kernel report in $log:"
