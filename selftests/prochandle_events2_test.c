@@ -325,8 +325,9 @@ TEST_F(ph, info_sizes)
 	/* larger: a zero tail is fine, a non-zero one is E2BIG */
 	memset(buf, 0, sizeof(buf));
 	i->handle = h;
-	EXPECT_EQ(0, ioc_call(self->fd, _IOC(_IOC_READ | _IOC_WRITE, PH_IOC_MAGIC,
-					      5, sizeof(buf)), buf));
+	EXPECT_EQ(0, ioc_call(self->fd,
+			      _IOC(_IOC_READ | _IOC_WRITE, PH_IOC_MAGIC, 5, sizeof(buf)),
+			      buf));
 	memset(buf, 0, sizeof(buf));
 	i->handle = h;
 	buf[sizeof(buf) - 1] = 1;

@@ -99,7 +99,6 @@ static void run_grandchild(void)
 	burn(20, 0);
 }
 
-
 static long long tv_ns(struct timeval tv)
 {
 	return tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
@@ -151,7 +150,7 @@ static bool usage_run(struct __test_metadata *_metadata,
 	EXPECT_EQ(PH_EXIT_F_VALID, info.exit.exit_flags);
 	du = (long long)info.exit.utime_ns - tv_ns(ru.ru_utime);
 	ds = (long long)info.exit.stime_ns - tv_ns(ru.ru_stime);
-	TH_LOG("%s (pid %d): utime %llu vs wait4 %lld (%+lld ns), stime %llu vs %lld (%+lld ns), maxrss %llu vs %ld KiB",
+	TH_LOG("%s pid %d: utime %llu/%lld (%+lld), stime %llu/%lld (%+lld), KiB %llu/%ld",
 	       name, pid, (unsigned long long)info.exit.utime_ns, tv_ns(ru.ru_utime), du,
 	       (unsigned long long)info.exit.stime_ns, tv_ns(ru.ru_stime), ds,
 	       (unsigned long long)info.exit.maxrss_kb, ru.ru_maxrss);

@@ -74,9 +74,11 @@ static pid_t spawn_observer(int sig, uid_t uid, bool thread, int *rep)
 		if (thread) {
 			/* the second thread's tid, for tgkill() */
 			pthread_create(&t, NULL, tid_thread, NULL);
-			if (!ph_until((tid = __atomic_load_n(&second_tid,
-							     __ATOMIC_SEQ_CST)), 10000) ||
-			    write(p[1], &tid, sizeof(tid)) != sizeof(tid))
+			if (!ph_until(__atomic_load_n(&second_tid, __ATOMIC_SEQ_CST),
+				      10000))
+				_exit(96);
+			tid = __atomic_load_n(&second_tid, __ATOMIC_SEQ_CST);
+			if (write(p[1], &tid, sizeof(tid)) != sizeof(tid))
 				_exit(96);
 		}
 		if (write(p[1], "r", 1) != 1)
@@ -307,7 +309,8 @@ static pid_t spawn_crasher(int core_mib, int *go, int *rep)
 		close(r[0]);
 		seen_fd = r[1];
 		if (core_mib) {
-			rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+			rl.rlim_cur = RLIM_INFINITY;
+			rl.rlim_max = RLIM_INFINITY;
 			touch_mib(core_mib);
 			if (chdir("/tmp"))
 				_exit(96);
@@ -317,7 +320,7 @@ static pid_t spawn_crasher(int core_mib, int *go, int *rep)
 		if (read(g[0], &b, 1) != 1)
 			_exit(99);
 		/* faults twice: the handler returns to the faulting store */
-		*(volatile int *)ph_bad_ptr = 1;
+		__atomic_store_n((int *)ph_bad_ptr, 1, __ATOMIC_RELAXED);
 		_exit(98);
 	}
 	close(g[0]);
