@@ -18,6 +18,10 @@
  *    the records out with no lock held (a reader stalled in a page fault
  *    stalls no other reader).  If the copy fails the batch goes back at
  *    the head, in order, minus the handles released meanwhile.
+ *  - The record format (struct ph_event, or struct ph_event2 with the exit
+ *    record) is the table's ph_table.ev_format when read() starts: a
+ *    queued event is only formatted when it is read, so PH_IOC_SET_EVENTS
+ *    applies to the events already queued and loses none.
  * A handle is on the queue only while the table holds its reference, so
  * a handle found on the queue under ev_lock is alive.
  */
@@ -29,8 +33,18 @@
 #include <linux/prochandle.h>
 #include "prochandle.h"
 
-/* Records dequeued per pass of read(); fits on the stack. */
-#define PH_READ_BATCH	16
+/* Records dequeued per pass of read(), V1 and V2; fits on the stack. */
+#define PH_READ_BATCH		16
+#define PH_READ_BATCH_V2	2
+
+/* The PH_EVENT_* types a V2 reader may ask for (exits always come). */
+#define PH_EVENT_TYPES	(PH_EVENT_EXIT | PH_EVENT_FORK | PH_EVENT_EXEC)
+
+/* One pass of read(): the records of a batch, in the reader's format. */
+union ph_event_batch {
+	struct ph_event v1[PH_READ_BATCH];
+	struct ph_event2 v2[PH_READ_BATCH_V2];
+};
 
 void ph_events_init(struct ph_table *t)
 {
@@ -156,7 +170,42 @@ static void ph_events_put(struct ph_handle **hs, int n)
 }
 
 /**
- * ph_events_read() - read() of the device: whole struct ph_event records.
+ * ph_events_set_format() - PH_IOC_SET_EVENTS: the format read() returns.
+ * @t: the table
+ * @format: PH_EVENTS_V1 or PH_EVENTS_V2
+ * @mask: in V2, the PH_EVENT_* types to queue besides exits; 0 in V1
+ *
+ * Return: 0, or -EINVAL (unknown format or type, a mask in V1).
+ */
+int ph_events_set_format(struct ph_table *t, u32 format, u32 mask)
+{
+	if (format == PH_EVENTS_V1 ? mask :
+	    format != PH_EVENTS_V2 || mask & ~PH_EVENT_TYPES)
+		return -EINVAL;
+	spin_lock(&t->ev_lock);
+	WRITE_ONCE(t->ev_format, format);
+	WRITE_ONCE(t->ev_mask, mask);
+	spin_unlock(&t->ev_lock);
+	return 0;
+}
+
+/* @h's exit event as a V2 record, as the current task sees it. */
+static void ph_event2_fill(struct ph_event2 *e, struct ph_handle *h,
+			   struct pid_namespace *ns)
+{
+	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+	e->type = PH_EVENT_EXIT;
+	e->handle = h->id;
+	e->pid = pid_nr_ns(h->rec->pid, ns);
+	e->status = READ_ONCE(h->status);
+	/* Delivered, so recorded: the record is captured. */
+	ph_record_fill(h->rec, &e->exit);
+	e->time = e->exit.exit_time;
+}
+
+/**
+ * ph_events_read() - read() of the device: whole records, V1 or V2.
  * @file: the file
  * @buf: user buffer
  * @count: its size
@@ -170,16 +219,19 @@ ssize_t ph_events_read(struct file *file, char __user *buf, size_t count,
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct ph_table *t = file->private_data;
+	bool v2 = READ_ONCE(t->ev_format) == PH_EVENTS_V2;
+	size_t size = v2 ? sizeof(struct ph_event2) : sizeof(struct ph_event);
+	size_t batch = v2 ? PH_READ_BATCH_V2 : PH_READ_BATCH;
 	struct ph_handle *hs[PH_READ_BATCH];
-	struct ph_event ev[PH_READ_BATCH];
-	size_t want = count / sizeof(ev[0]);
+	union ph_event_batch ev;
+	size_t want = count / size;
 	ssize_t done = 0;
 	int i, n;
 
 	if (!want)
 		return -EINVAL;
 	while (want) {
-		n = ph_events_take(t, hs, min_t(size_t, want, PH_READ_BATCH));
+		n = ph_events_take(t, hs, min(want, batch));
 		if (!n) {
 			if (done)
 				break;
@@ -190,17 +242,21 @@ ssize_t ph_events_read(struct file *file, char __user *buf, size_t count,
 			continue;
 		}
 		for (i = 0; i < n; i++) {
-			ev[i].handle = hs[i]->id;
-			ev[i].pid = pid_nr_ns(hs[i]->pid, ns);
-			ev[i].status = READ_ONCE(hs[i]->status);
+			if (v2) {
+				ph_event2_fill(&ev.v2[i], hs[i], ns);
+				continue;
+			}
+			ev.v1[i].handle = hs[i]->id;
+			ev.v1[i].pid = pid_nr_ns(hs[i]->rec->pid, ns);
+			ev.v1[i].status = READ_ONCE(hs[i]->status);
 		}
-		if (copy_to_user(buf + done, ev, n * sizeof(ev[0]))) {
+		if (copy_to_user(buf + done, &ev, n * size)) {
 			ph_events_untake(t, hs, n);
 			ph_events_put(hs, n);
 			return done ? done : -EFAULT;
 		}
 		ph_events_put(hs, n);
-		done += n * sizeof(ev[0]);
+		done += n * size;
 		want -= n;
 	}
 	return done;

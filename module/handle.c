@@ -43,7 +43,8 @@
  * Invariants: RELEASED and DONE are only ever set; RELEASED implies the id
  * left (or is leaving) the table; a NULL ph_handle.watch on a live handle
  * implies the process has exited and ph_handle.status holds its status;
- * ph_handle.pid is valid for the whole life of the handle.
+ * ph_handle.rec (the pid, start time and exit record) is valid for the
+ * whole life of the handle.
  */
 #include <linux/hrtimer.h>
 #include <linux/pid.h>
@@ -60,16 +61,16 @@ static struct kmem_cache *ph_handle_cache;
  * ph_handle_new() - Create a handle on a process.
  * @t: the table it is for
  * @pid: the process (a thread-group leader)
- * @start_time: its start time, CLOCK_BOOTTIME ns of the init time namespace
  *
- * The handle holds the table's reference and a process reference; it is
- * not linked to the exit watch nor published yet.
+ * The handle holds the table's reference, a process reference (on the
+ * watch) and, for its whole life, a reference on the process's record
+ * (its pid, start time and exit record); it is not linked to the exit
+ * watch nor published yet.
  *
  * Return: the handle, ERR_PTR(-ENOMEM), or ERR_PTR(-ESRCH) if the process
  * was reaped meanwhile.
  */
-struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid,
-				u64 start_time)
+struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid)
 {
 	struct ph_handle *h;
 	struct ph_watch *w;
@@ -85,8 +86,7 @@ struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid,
 	kref_init(&h->ref);
 	h->table = t;
 	RCU_INIT_POINTER(h->watch, w);
-	h->pid = get_pid(pid);
-	h->start_time = start_time;
+	h->rec = ph_record_get(w->rec);
 	INIT_LIST_HEAD(&h->node);
 	percpu_counter_inc(&ph_nr_handles);
 	percpu_counter_inc(&ph_nr_task_refs);
@@ -142,7 +142,7 @@ static void ph_handle_free(struct kref *ref)
 		ph_handle_drop_watch(h, w);
 	WARN_ON_ONCE(atomic_read(&h->flags) &
 		     (PH_HF_ON_EVENTS | PH_HF_ON_WATCH));
-	put_pid(h->pid);
+	ph_record_put(h->rec);
 	percpu_counter_dec(&ph_nr_handles);
 	call_rcu(&h->rcu, ph_handle_free_rcu);
 }

@@ -6,7 +6,8 @@
  * (EINVAL).  Every flag bit and reserved word is checked before anything
  * changes, so bad input changes nothing.  The open mode is a right: the
  * commands that create, release or signal need a file opened for writing
- * (EBADF otherwise, as write(2) would fail); INFO and WAIT do not.
+ * (EBADF otherwise, as write(2) would fail); INFO, WAIT and SET_EVENTS
+ * (which only chooses how this file's events are read) do not.
  */
 #include <linux/err.h>
 #include <linux/fs.h>
@@ -98,7 +99,7 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 	err = ph_table_reserve(t, &id);	/* EMFILE before allocating */
 	if (err)
 		goto out;
-	h = ph_handle_new(t, pid, start);
+	h = ph_handle_new(t, pid);
 	if (IS_ERR(h)) {
 		err = PTR_ERR(h);
 		goto unreserve;
@@ -146,10 +147,10 @@ static long ph_ioc_signal(struct ph_table *t, void *karg,
 	 * now; nor is one the caller cannot see (as kill(2) could not).
 	 */
 	if (ph_handle_state(h, &status) != PH_STATE_RUNNING ||
-	    !pid_nr_ns(h->pid, task_active_pid_ns(current)))
+	    !pid_nr_ns(h->rec->pid, task_active_pid_ns(current)))
 		err = -ESRCH;
 	else	/* SEND_SIG_NOINFO: kill(2)'s checks, current's credentials */
-		err = kill_pid(h->pid, s->sig, 0);
+		err = kill_pid(h->rec->pid, s->sig, 0);
 	ph_handle_put(h);
 	return err;
 }
@@ -166,13 +167,32 @@ static long ph_ioc_info(struct ph_table *t, void *karg,
 	if (!h)
 		return -EBADF;
 	i->state = ph_handle_state(h, &i->status);
-	i->pid = pid_nr_ns(h->pid, task_active_pid_ns(current));
-	i->start_time = timens_add_boottime_ns(h->start_time);
+	i->pid = pid_nr_ns(h->rec->pid, task_active_pid_ns(current));
+	i->start_time = timens_add_boottime_ns(h->rec->start_time);
+	/* Captured before the exit was recorded: all zero while running. */
+	if (i->state == PH_STATE_RUNNING)
+		memset(&i->exit, 0, sizeof(i->exit));
+	else
+		ph_record_fill(h->rec, &i->exit);
 	ph_handle_put(h);
 	if (copy_to_user(uarg, i, sizeof(*i)))
 		return -EFAULT;
 	return 0;
 }
+
+static long ph_ioc_set_events(struct ph_table *t, void *karg,
+			      void __user *uarg, size_t usize)
+{
+	struct ph_events *e = karg;
+
+	if (e->reserved[0] || e->reserved[1])
+		return -EINVAL;
+	return ph_events_set_format(t, e->format, e->mask);
+}
+
+/* PH_IOC_INFO as v1 programs encode it: the size of its first version. */
+#define PH_IOC_INFO_VER0 \
+	_IOC(_IOC_READ | _IOC_WRITE, PH_IOC_MAGIC, 0x05, PH_INFO_SIZE_VER0)
 
 struct ph_ioc {
 	unsigned int cmd;	/* as published: direction, size of VER0 */
@@ -192,7 +212,10 @@ static const struct ph_ioc ph_iocs[] = {
 	[_IOC_NR(PH_IOC_WAIT)] = {
 		PH_IOC_WAIT, sizeof(struct ph_wait), ph_ioc_wait, false },
 	[_IOC_NR(PH_IOC_INFO)] = {
-		PH_IOC_INFO, sizeof(struct ph_info), ph_ioc_info, false },
+		PH_IOC_INFO_VER0, sizeof(struct ph_info), ph_ioc_info, false },
+	[_IOC_NR(PH_IOC_SET_EVENTS)] = {
+		PH_IOC_SET_EVENTS, sizeof(struct ph_events), ph_ioc_set_events,
+		false },
 };
 
 /* The largest struct any command takes, for the on-stack copy. */
@@ -202,6 +225,7 @@ union ph_ioc_arg {
 	struct ph_signal signal;
 	struct ph_wait wait;
 	struct ph_info info;
+	struct ph_events events;
 };
 
 /*
@@ -269,7 +293,10 @@ long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	BUILD_BUG_ON(sizeof(struct ph_acquire) != PH_ACQUIRE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct ph_signal) != PH_SIGNAL_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct ph_wait) != PH_WAIT_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct ph_info) != PH_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct ph_info) != PH_INFO_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct ph_info, exit) != PH_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct ph_events) != PH_EVENTS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct ph_event2) != PH_EVENT2_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(__u64) != PH_RELEASE_SIZE_VER0);
 	err = ph_copy_arg(&karg, ioc->ksize, uarg, usize);
 	if (err)

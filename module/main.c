@@ -71,9 +71,12 @@ static int __init ph_init(void)
 	err = ph_handle_init();
 	if (err)
 		goto err_task_refs;
-	err = ph_watch_init();
+	err = ph_record_init();
 	if (err)
 		goto err_handle;
+	err = ph_watch_init();
+	if (err)
+		goto err_record;
 	err = misc_register(&ph_misc);
 	if (err)
 		goto err_watch;
@@ -81,6 +84,8 @@ static int __init ph_init(void)
 
 err_watch:
 	ph_watch_teardown();
+err_record:
+	ph_record_teardown();
 err_handle:
 	ph_handle_teardown();
 err_task_refs:
@@ -95,6 +100,7 @@ static void __exit ph_exit(void)
 {
 	misc_deregister(&ph_misc);
 	ph_watch_teardown();
+	ph_record_teardown();
 	ph_handle_teardown();
 	percpu_counter_destroy(&ph_nr_task_refs);
 	percpu_counter_destroy(&ph_nr_handles);

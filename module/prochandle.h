@@ -36,6 +36,7 @@
 #include <linux/xarray.h>
 
 #include "compat.h"
+#include "record.h"
 
 struct pid;
 
@@ -60,6 +61,8 @@ struct ph_table {
 	struct ph_handle *ev_hint[PH_EV_HINTS]; /* last queued, by seq */
 	wait_queue_head_t wq;		/* read() and poll() */
 	struct xarray wait_memos;	/* thread id -> timed WAIT memo (wait.c) */
+	u32 ev_format;			/* PH_EVENTS_V1 or _V2 (events.c) */
+	u32 ev_mask;			/* PH_EVENT_* queued in V2 */
 };
 
 /*
@@ -69,6 +72,7 @@ struct ph_table {
 struct ph_watch {
 	struct rhash_head node;		/* in the hash, keyed by @pid */
 	struct pid *pid;
+	struct ph_record *rec;		/* the process's record (record.c) */
 	refcount_t ref;			/* handles' references + delivery */
 	atomic64_t exit;		/* 0, RECORDING, RECORDED | status */
 	u32 seq;			/* exit order, once recorded */
@@ -95,8 +99,7 @@ struct ph_handle {
 	u64 id;
 	struct ph_table *table;
 	struct ph_watch __rcu *watch;	/* process reference, until dropped */
-	struct pid *pid;		/* for pid numbers, whole lifetime */
-	u64 start_time;			/* CLOCK_BOOTTIME ns, init time ns */
+	struct ph_record *rec;		/* pid, start time, exit record: always */
 	union {
 		struct list_head node;	/* watch->handles, then table->events */
 		struct rcu_head rcu;	/* once freed */
@@ -123,8 +126,7 @@ void ph_watch_unlink(struct ph_watch *w, struct ph_handle *h);
 /* handle.c */
 int ph_handle_init(void);
 void ph_handle_teardown(void);
-struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid,
-				u64 start_time);
+struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid);
 struct ph_handle *ph_handle_get(struct ph_table *t, u64 id);
 void ph_handle_put(struct ph_handle *h);
 u32 ph_handle_state(struct ph_handle *h, int *status);
@@ -144,6 +146,7 @@ void ph_table_erase(struct ph_table *t, u64 id);
 void ph_events_init(struct ph_table *t);
 void ph_events_queue(struct ph_handle *h, int status, u32 seq);
 void ph_events_remove(struct ph_table *t, struct ph_handle *h);
+int ph_events_set_format(struct ph_table *t, u32 format, u32 mask);
 ssize_t ph_events_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos);
 __poll_t ph_events_poll(struct file *file, poll_table *pt);

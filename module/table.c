@@ -180,7 +180,7 @@ static void ph_show_fdinfo(struct seq_file *m, struct file *file)
 			break;
 		state = ph_handle_state(h, &status);
 		seq_printf(m, "handle:\t%llu\tpid:\t%d\tstate:\t%s\n",
-			   h->id, pid_nr_ns(h->pid, ns), ph_state_names[state]);
+			   h->id, pid_nr_ns(h->rec->pid, ns), ph_state_names[state]);
 		shown++;
 	}
 	xa_unlock(&t->handles);

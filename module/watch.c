@@ -12,7 +12,8 @@
  * tasklist_lock and the queue's spinlock with interrupts off, so it does a
  * bounded amount of work however many handles name the process: it records
  * the group's wait status and the exit's place in the global exit order
- * (ph_watch.exit, ph_watch.seq; captured now, so they survive the reap),
+ * (ph_watch.exit, ph_watch.seq) and captures the exit record (record.c:
+ * CPU times, peak RSS, the killer), now, so that they survive the reap,
  * wakes the threads blocked in WAIT on the watch's handles, and queues the
  * watch's own work item on an unbound workqueue.
  *
@@ -29,7 +30,8 @@
  *
  * Invariants:
  *  - ph_watch.exit goes 0 -> PH_EXIT_RECORDING -> PH_EXIT_RECORDED | status
- *    once; ph_watch.seq is written in between.  The status is that of the
+ *    once; ph_watch.seq and the exit record are written in between, so a
+ *    handle that sees the exit recorded sees its record.  The status is that of the
  *    whole thread group, as wait(2) reports it.
  *  - A handle is on ph_watch.handles (PH_HF_ON_WATCH) from ph_watch_link()
  *    until its exit is delivered or it drops its process reference, which
@@ -103,21 +105,22 @@ static int ph_group_status(struct task_struct *task)
 static int ph_watch_record_exit(struct ph_watch *w)
 {
 	struct task_struct *task;
-	int status = 0;
+	int status, ret = 0;
 
 	rcu_read_lock();
 	task = pid_task(w->pid, PIDTYPE_TGID);
-	if (task)
+	if (!task) {
+		ret = atomic64_read(&w->exit) ? 0 : -ESRCH;
+	} else if (!atomic64_cmpxchg(&w->exit, 0, PH_EXIT_RECORDING)) {
 		status = ph_group_status(task);
+		ph_record_capture(w->rec, task, status);
+		w->seq = (u32)atomic_inc_return(&ph_exit_seq);
+		/* Release: @seq and the record before the exit is seen. */
+		atomic64_set_release(&w->exit, PH_EXIT_RECORDED | (u32)status);
+		ret = 1;
+	}
 	rcu_read_unlock();
-	if (!task)
-		return atomic64_read(&w->exit) ? 0 : -ESRCH;
-	if (atomic64_cmpxchg(&w->exit, 0, PH_EXIT_RECORDING))
-		return 0;
-	w->seq = (u32)atomic_inc_return(&ph_exit_seq);
-	/* Release: @seq before the exit is seen. */
-	atomic64_set_release(&w->exit, PH_EXIT_RECORDED | (u32)status);
-	return 1;
+	return ret;
 }
 
 /* Runs in the exit path: see the comment at the top. */
@@ -178,6 +181,11 @@ static struct ph_watch *ph_watch_create(struct pid *pid)
 	w = kmem_cache_zalloc(ph_watch_cache, PH_GFP);
 	if (!w)
 		return ERR_PTR(-ENOMEM);
+	w->rec = ph_record_new(pid, PH_GFP);
+	if (!w->rec) {
+		kmem_cache_free(ph_watch_cache, w);
+		return ERR_PTR(-ENOMEM);
+	}
 	w->pid = get_pid(pid);
 	refcount_set(&w->ref, 1);
 	spin_lock_init(&w->lock);
@@ -262,7 +270,22 @@ void ph_watch_put(struct ph_watch *w)
 	rhashtable_remove_fast(&ph_watches, &w->node, ph_watch_params);
 	remove_wait_queue(&w->pid->wait_pidfd, &w->wqe);
 	put_pid(w->pid);
+	ph_record_put(w->rec);
 	call_rcu(&w->rcu, ph_watch_free_rcu);
+}
+
+/**
+ * ph_watch_record() - The record of a watched process (see record.h).
+ * @tgid: the process's thread-group pid
+ *
+ * Return: its record, or NULL if nothing watches it; no reference.
+ */
+struct ph_record *ph_watch_record(struct pid *tgid)
+{
+	struct ph_watch *w;
+
+	w = rhashtable_lookup(&ph_watches, &tgid, ph_watch_params);
+	return w ? w->rec : NULL;
 }
 
 /**
