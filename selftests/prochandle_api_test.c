@@ -999,12 +999,13 @@ TEST_F(ph, ioctl_efault)
 
 TEST_F(ph, ioctl_struct_sizes)
 {
-	static const struct { unsigned long cmd; unsigned int v0; } c[] = {
-		{ PH_IOC_ACQUIRE, PH_ACQUIRE_SIZE_VER0 },
-		{ PH_IOC_RELEASE, PH_RELEASE_SIZE_VER0 },
-		{ PH_IOC_SIGNAL, PH_SIGNAL_SIZE_VER0 },
-		{ PH_IOC_WAIT, PH_WAIT_SIZE_VER0 },
-		{ PH_IOC_INFO, PH_INFO_SIZE_VER0 },
+	/* v0: the first version; known: the latest (INFO grew in v2) */
+	static const struct { unsigned long cmd; unsigned int v0, known; } c[] = {
+		{ PH_IOC_ACQUIRE, PH_ACQUIRE_SIZE_VER0, PH_ACQUIRE_SIZE_VER0 },
+		{ PH_IOC_RELEASE, PH_RELEASE_SIZE_VER0, PH_RELEASE_SIZE_VER0 },
+		{ PH_IOC_SIGNAL, PH_SIGNAL_SIZE_VER0, PH_SIGNAL_SIZE_VER0 },
+		{ PH_IOC_WAIT, PH_WAIT_SIZE_VER0, PH_WAIT_SIZE_VER0 },
+		{ PH_IOC_INFO, PH_INFO_SIZE_VER0, PH_INFO_SIZE_VER1 },
 	};
 	union {
 		struct ph_acquire a;
@@ -1049,17 +1050,17 @@ TEST_F(ph, ioctl_struct_sizes)
 		EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].v0 - 8), &u));
 		EXPECT_EQ(-EINVAL, ioc_call(self->fd, PH_IOC_SIZED(cmd, 0), &u));
 		/* larger, non-zero tail */
-		u.raw[c[n].v0 + 5] = 1;
-		EXPECT_EQ(-E2BIG, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u)) {
+		u.raw[c[n].known + 5] = 1;
+		EXPECT_EQ(-E2BIG, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].known + 16), &u)) {
 			TH_LOG("cmd nr %u", (unsigned int)_IOC_NR(cmd));
 		}
-		u.raw[c[n].v0 + 5] = 0;
-		u.raw[c[n].v0 + 64] = 1;	/* beyond the encoded size */
+		u.raw[c[n].known + 5] = 0;
+		u.raw[c[n].known + 64] = 1;	/* beyond the encoded size */
 		/* larger, zero tail: accepted as the known version */
 		if (n == 3) {
-			EXPECT_EQ(-EAGAIN, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u));
+			EXPECT_EQ(-EAGAIN, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].known + 16), &u));
 		} else {
-			EXPECT_EQ(0, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].v0 + 16), &u)) {
+			EXPECT_EQ(0, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].known + 16), &u)) {
 				TH_LOG("cmd nr %u", (unsigned int)_IOC_NR(cmd));
 			}
 		}

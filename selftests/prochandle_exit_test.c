@@ -9,7 +9,8 @@
  * lifetime (captured once, survives the reap, kept by DONE handles).
  * How it ended (the killer, OOM, core dumps): prochandle_killer_test.c.
  *
- * Also built -m32 (prochandle_exit_test_32).
+ * The compat (32-bit) path of struct ph_exit is exercised by the -m32
+ * builds of prochandle_killer_test and prochandle_events2_test.
  */
 #include <sys/time.h>
 
@@ -181,33 +182,33 @@ static void usage_case(struct __test_metadata *_metadata,
 	}
 }
 
-TEST_F(ph, usage_cpu)
+TEST_F_TIMEOUT(ph, usage_cpu, 180)
 {
 	usage_case(_metadata, self, "cpu", run_cpu, 0);
 }
 
-TEST_F(ph, usage_memory)
+TEST_F_TIMEOUT(ph, usage_memory, 180)
 {
 	usage_case(_metadata, self, "memory", run_memory, 4);
 	EXPECT_COUNTERS(1, 0, 0);
 }
 
-TEST_F(ph, usage_threads)
+TEST_F_TIMEOUT(ph, usage_threads, 180)
 {
 	usage_case(_metadata, self, "threads", run_threads, 0);
 }
 
-TEST_F(ph, usage_leader_exits_first)
+TEST_F_TIMEOUT(ph, usage_leader_exits_first, 180)
 {
 	usage_case(_metadata, self, "leader first", run_leader_first, 0);
 }
 
-TEST_F(ph, usage_exit_with_busy_threads)
+TEST_F_TIMEOUT(ph, usage_exit_with_busy_threads, 180)
 {
 	usage_case(_metadata, self, "busy threads", run_exit_busy_threads, 3);
 }
 
-TEST_F(ph, usage_waited_grandchild)
+TEST_F_TIMEOUT(ph, usage_waited_grandchild, 180)
 {
 	usage_case(_metadata, self, "grandchild", run_grandchild, 0);
 }
