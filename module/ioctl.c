@@ -175,7 +175,8 @@ static long ph_ioc_info(struct ph_table *t, void *karg,
 	else
 		ph_record_fill(h->rec, &i->exit);
 	ph_handle_put(h);
-	if (copy_to_user(uarg, i, sizeof(*i)))
+	/* A v1 caller's struct ends before @exit. */
+	if (copy_to_user(uarg, i, usize < sizeof(*i) ? usize : sizeof(*i)))
 		return -EFAULT;
 	return 0;
 }
@@ -229,12 +230,15 @@ union ph_ioc_arg {
 };
 
 /*
- * Copy the argument in.  ph_ioctl() has checked that @usize is at least
- * @ksize, so this is copy_struct_from_user() for that case, but with the
- * copy at a size known at compile time: a variable size costs a
- * hardened-usercopy check of the stack frame plus copy_struct_from_user()'s
- * general path, about 55 instructions per call (bench/README.md).  Handlers
- * copy out sizeof() their struct for the same reason: no more than @usize.
+ * Copy the argument in: copy_struct_from_user(), but with the copy at a
+ * size known at compile time when @usize is at least @ksize (the common
+ * case): a variable size costs a hardened-usercopy check of the stack
+ * frame plus copy_struct_from_user()'s general path, about 55
+ * instructions per call (bench/README.md).  An earlier, smaller version of
+ * a struct that grew (a v1 INFO: ph_ioctl() checked that @usize is at
+ * least the first version's size) is copied at @usize and zero-extended.
+ * Handlers copy out sizeof() their struct for the same reason, and no
+ * more than @usize for a struct that grew.
  */
 static int ph_copy_arg(union ph_ioc_arg *karg, size_t ksize,
 		       const void __user *uarg, size_t usize)
@@ -246,6 +250,9 @@ static int ph_copy_arg(union ph_ioc_arg *karg, size_t ksize,
 		err = check_zeroed_user(uarg + ksize, usize - ksize);
 		if (err <= 0)
 			return err ?: -E2BIG;
+	} else if (usize < ksize) {	/* an earlier version: zero-extend */
+		memset((char *)karg + usize, 0, ksize - usize);
+		return copy_from_user(karg, uarg, usize) ? -EFAULT : 0;
 	}
 	switch (ksize) {
 	case sizeof(karg->handle):
