@@ -1058,7 +1058,8 @@ TEST_F(ph, ioctl_struct_sizes)
 		u.raw[c[n].known + 64] = 1;	/* beyond the encoded size */
 		/* larger, zero tail: accepted as the known version */
 		if (n == 3) {
-			EXPECT_EQ(-EAGAIN, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].known + 16), &u));
+			EXPECT_EQ(-EAGAIN, ioc_call(self->fd,
+						    PH_IOC_SIZED(cmd, c[n].known + 16), &u));
 		} else {
 			EXPECT_EQ(0, ioc_call(self->fd, PH_IOC_SIZED(cmd, c[n].known + 16), &u)) {
 				TH_LOG("cmd nr %u", (unsigned int)_IOC_NR(cmd));
