@@ -10,6 +10,7 @@
 #   kernel    what building a kernel from source needs
 #   lint      sparse, coccinelle, clang, clang-tidy, cppcheck, shellcheck
 #   dist      dkms, Debian packaging, debootstrap
+#   model     spin (make model)
 set -euo pipefail
 
 # One variable per group, read as ${!var} below (groups added by other
@@ -23,6 +24,7 @@ pkgs_kernel="flex bison bc libelf-dev libssl-dev dwarves python3 rsync"
 pkgs_lint="sparse coccinelle clang clang-tidy cppcheck shellcheck"
 pkgs_go="golang-go"	# go/ (the Go package and its tests)
 pkgs_dist="dkms dh-dkms debhelper devscripts lintian debootstrap fakeroot man-db xz-utils"
+pkgs_model="spin gcc python3"
 }
 
 want=()

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Check that the syzkaller description agrees with the uapi header.
+
+  dist/syzkaller/syzcheck.py [--write-const]
+
+Compiles a probe program against uapi/linux/prochandle.h and compares:
+  - every PH_* constant the description uses (ioctl numbers, flags) with
+    its value in the header, and prochandle.txt.const with both;
+  - every ioctl the header defines has an ioctl$ entry whose argument
+    direction matches the command's, and every flag/state/event macro is
+    in one of the description's flag sets;
+  - every struct of the description, field by field: offset and size as
+    syzkaller lays it out (natural alignment) against offsetof/sizeof in
+    C, and the struct's size.
+Entries for what the header does not define yet (a v2 ioctl, a struct, or
+trailing fields a struct will grow by) are listed as pending, not failed.
+--write-const rewrites prochandle.txt.const from the header.
+The last line is "syzcheck: N passed, N failed".
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+DESC = os.path.join(HERE, "prochandle.txt")
+CONST = DESC + ".const"
+HEADER = os.path.join(TOP, "uapi", "linux", "prochandle.h")
+ARCHES = "386, amd64, arm, arm64, riscv64, s390x"   # asm-generic _IOC layout
+# Constants from elsewhere that the description uses.
+FOREIGN = ["AT_FDCWD", "O_RDWR", "O_RDONLY", "O_WRONLY", "O_NONBLOCK", "O_CLOEXEC"]
+BASE = {"int8": 1, "int16": 2, "int32": 4, "int64": 8, "pid": 4, "uid": 4,
+        "gid": 4, "fd": 4, "intptr": 8}
+
+passed = failed = 0
+pending = []
+
+
+def ok(what):
+    global passed
+    passed += 1
+    print(f"ok    {what}")
+
+
+def bad(what):
+    global failed
+    failed += 1
+    print(f"FAIL  {what}")
+
+
+def parse(text):
+    """Structs, flag sets, ioctls and resources of a syzlang file."""
+    structs, flagsets, ioctls, resources = {}, {}, {}, {}
+    cur = None
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        if cur is not None:
+            if line.strip() == "}":
+                cur = None
+                continue
+            name, typ = line.split(None, 1)
+            typ = re.sub(r"\s*\((in|out|inout)\)\s*$", "", typ).strip()
+            structs[cur].append((name, typ))
+            continue
+        m = re.match(r"^(\w+)\s*\{$", line)
+        if m:
+            cur = m.group(1)
+            structs[cur] = []
+            continue
+        m = re.match(r"^resource (\w+)\[(\w+)\]", line)
+        if m:
+            resources[m.group(1)] = m.group(2)
+            continue
+        m = re.match(r"^ioctl\$(\w+)\(.*cmd const\[(\w+)\], arg ptr\[(\w+), (\w+)\]\)", line)
+        if m:
+            ioctls[m.group(2)] = (m.group(3), m.group(4))
+            continue
+        m = re.match(r"^(\w+) = (.*)$", line)
+        if m:
+            flagsets[m.group(1)] = [v.strip() for v in m.group(2).split(",")]
+    return structs, flagsets, ioctls, resources
+
+
+def layout(structs, resources, typ):
+    """(size, align) of a syzlang type."""
+    m = re.match(r"^(int8|int16|int32|int64|intptr)(\[.*\])?$", typ)
+    if m:
+        n = BASE[m.group(1)]
+        return n, n
+    if typ in BASE:
+        return BASE[typ], BASE[typ]
+    if typ in resources:
+        return layout(structs, resources, resources[typ])
+    m = re.match(r"^(?:const|flags)\[[^,\]]+, (int\d+)\]$", typ)
+    if m:
+        return layout(structs, resources, m.group(1))
+    m = re.match(r"^array\[(.+), (\d+)\]$", typ)
+    if m:
+        size, align = layout(structs, resources, m.group(1))
+        return size * int(m.group(2)), align
+    if typ in structs:
+        off, align = 0, 1
+        for _, ftyp in structs[typ]:
+            size, a = layout(structs, resources, ftyp)
+            off = (off + a - 1) // a * a + size
+            align = max(align, a)
+        return (off + align - 1) // align * align, align
+    raise ValueError(f"unknown type {typ}")
+
+
+def offsets(structs, resources, name):
+    off, out = 0, []
+    for fname, ftyp in structs[name]:
+        size, a = layout(structs, resources, ftyp)
+        off = (off + a - 1) // a * a
+        out.append((fname, off, size))
+        off += size
+    return out
+
+
+def compile_run(body, includes="#include <linux/prochandle.h>"):
+    """Compile and run a probe; its output lines, or None if it fails to build."""
+    src = ("#include <stdio.h>\n#include <stddef.h>\n#include <fcntl.h>\n"
+           f"{includes}\nint main(void)\n{{\n{body}\nreturn 0;\n}}\n")
+    with tempfile.TemporaryDirectory() as d:
+        c, exe = os.path.join(d, "p.c"), os.path.join(d, "p")
+        with open(c, "w") as f:
+            f.write(src)
+        cc = os.environ.get("CC", "cc")
+        r = subprocess.run([cc, "-I", os.path.join(TOP, "uapi"), "-o", exe, c],
+                           capture_output=True, text=True)
+        if r.returncode:
+            return None
+        return subprocess.run([exe], capture_output=True, text=True,
+                              check=True).stdout.splitlines()
+
+
+def header_consts(names):
+    body = "".join(
+        f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n'
+        for n in names)
+    vals = {}
+    for line in compile_run(body) or []:
+        n, v = line.split()
+        vals[n] = int(v)
+    return vals
+
+
+def c_layout(name, fields):
+    """{field: (offset, size)} and sizeof for the fields C has, or None."""
+    def probe(fs):
+        body = f'printf("sizeof %zu\\n", sizeof(struct {name}));\n' + "".join(
+            f'printf("{f} %zu %zu\\n", offsetof(struct {name}, {f}), '
+            f'sizeof(((struct {name} *)0)->{f}));\n' for f in fs)
+        return compile_run(body)
+
+    out = probe(fields)
+    if out is None:
+        if probe([]) is None:
+            return None
+        out = probe([])
+        for f in fields:
+            more = probe([f])
+            if more:
+                out += more[1:]
+    res = {}
+    for line in out:
+        k, *v = line.split()
+        res[k] = tuple(int(x) for x in v)
+    return res
+
+
+def main():
+    with open(DESC) as f:
+        structs, flagsets, ioctls, resources = parse(f.read())
+    with open(HEADER) as f:
+        macros = re.findall(r"^#define (PH_\w+)", f.read(), re.M)
+    used = sorted({v for vs in flagsets.values() for v in vs} | set(ioctls))
+    vals = header_consts(sorted(set(used) | set(macros) | set(FOREIGN)))
+
+    # The header's ioctls and flags are all described.
+    flagged = {v for vs in flagsets.values() for v in vs}
+    for m in macros:
+        if m in ("PH_DEVICE_NAME", "PH_IOC_MAGIC") or "_SIZE_VER" in m:
+            continue
+        if m.startswith("PH_IOC_"):
+            (ok if m in ioctls else bad)(f"header ioctl {m} has an ioctl$ entry")
+        else:
+            (ok if m in flagged else bad)(f"header flag {m} is in a flag set")
+
+    # The description's constants exist, and ioctls match their argument.
+    for n in used:
+        if n.startswith("PH_") and n not in vals:
+            pending.append(f"constant {n}")
+    for cmd, (direction, arg) in sorted(ioctls.items()):
+        if cmd not in vals:
+            continue
+        v = vals[cmd]
+        dirbits, size, typ = v >> 30, (v >> 16) & 0x3FFF, (v >> 8) & 0xFF
+        want = {"in": 1, "out": 2, "inout": 3}[direction]
+        ver0 = vals.get(cmd.replace("PH_IOC_", "PH_") + "_SIZE_VER0")
+        struct_size = layout(structs, resources, arg)[0]
+        good = (dirbits == want and typ == vals["PH_IOC_MAGIC"] and
+                size <= struct_size and (ver0 is None or ver0 == size))
+        (ok if good else bad)(
+            f"{cmd}: direction {direction}, type 0x{typ:x}, size {size} "
+            f"(VER0 {ver0}, struct {arg} {struct_size})")
+
+    # Struct layouts.
+    for name in sorted(structs):
+        fields = [f for f, _ in structs[name]]
+        c = c_layout(name, fields)
+        if c is None:
+            pending.append(f"struct {name}")
+            continue
+        syz = offsets(structs, resources, name)
+        missing = [f for f, _, _ in syz if f not in c]
+        tail_ok = (not missing or
+                   (fields[-len(missing):] == missing and
+                    c["sizeof"][0] == dict((f, o) for f, o, _ in syz)[missing[0]]))
+        for f, off, size in syz:
+            if f in c:
+                (ok if c[f] == (off, size) else bad)(
+                    f"{name}.{f}: offset {off} size {size} (C: {c[f][0]} {c[f][1]})")
+        if missing and tail_ok:
+            pending.append(f"{name}: fields {', '.join(missing)}")
+        elif missing:
+            bad(f"{name}: fields {', '.join(missing)} missing from the header")
+        else:
+            size = layout(structs, resources, name)[0]
+            (ok if c["sizeof"][0] == size else bad)(
+                f"sizeof(struct {name}) {size} (C: {c['sizeof'][0]})")
+
+    # The .const file.
+    consts = {n: v for n, v in vals.items()
+              if n in used or n in FOREIGN}
+    text = ("# Code generated by dist/syzkaller/syzcheck.py from "
+            "uapi/linux/prochandle.h. DO NOT EDIT.\n"
+            f"arches = {ARCHES}\n" +
+            "".join(f"{n} = {consts[n]}\n" for n in sorted(consts)))
+    if "--write-const" in sys.argv:
+        with open(CONST, "w") as f:
+            f.write(text)
+    try:
+        with open(CONST) as f:
+            same = f.read() == text
+    except FileNotFoundError:
+        same = False
+    (ok if same else bad)("prochandle.txt.const matches the header "
+                          "(else: syzcheck.py --write-const)")
+
+    for p in pending:
+        print(f"pending  {p} (not in the header yet)")
+    print(f"syzcheck: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make model`: check the Promela model of the protocols (model/*.pml)
+# exhaustively with spin, require each seeded bug to be caught with a
+# counter-example trail, and check the syzkaller description against the
+# uapi header (dist/syzkaller/syzcheck.py).
+#
+#   model/check.sh [CONFIG...]      (default: every config below)
+#
+# Each config is NAME:EXPECT:SPIN-DEFINES.  EXPECT "proof" passes when pan
+# explored the whole state space with no error; "bug" passes when pan found
+# an error and left a trail, which is replayed (spin -t) into
+# $out/NAME.trail.txt and its last steps shown.  Outputs go to
+# ${PH_BUILD:-build}/model.  The last line is "model: N passed, N failed".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${PH_BUILD:-$top/build}/model
+model=$top/model/prochandle.pml
+mkdir -p "$out"
+
+configs=(
+	"three-actors:proof:-DNA=3 -DNOPS=1 -DNO_ACQUIRE"
+	"acquire-two-calls:proof:-DNA=2 -DNOPS=2"
+	"check-then-increment:bug:-DNA=2 -DNOPS=1 -DBUG_CHECK_THEN_INC"
+	"deliver-after-release:bug:-DNA=2 -DNOPS=1 -DBUG_DELIVER_RELEASED"
+	"wrong-counter-frees:bug:-DNA=2 -DNOPS=1 -DBUG_WRONG_COUNTER"
+)
+[ $# -eq 0 ] || configs=("$@")
+
+if ! command -v spin >/dev/null; then
+	"$top/scripts/deps.sh" model >&2 ||
+		{ echo "model: cannot install spin"; echo "model: 0 passed, 1 failed"; exit 1; }
+fi
+
+pass=0 fail=0
+result() {
+	if [ "$1" = ok ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+	printf '%-5s %s\n' "$1" "$2"
+}
+
+for cfg in "${configs[@]}"; do
+	name=${cfg%%:*} rest=${cfg#*:}
+	expect=${rest%%:*} defines=${rest#*:}
+	dir=$out/$name
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$model" "$dir/"
+	# shellcheck disable=SC2086 # the defines are words
+	if ! (cd "$dir" && spin $defines -a prochandle.pml >spin.log 2>&1 &&
+		gcc -O2 -w -DSAFETY -DCOLLAPSE -o pan pan.c >>spin.log 2>&1); then
+		result FAIL "$name: the model does not compile ($dir/spin.log)"
+		sed 's/^/  | /' "$dir/spin.log" | tail -n 10
+		continue
+	fi
+	t0=$(date +%s)
+	(cd "$dir" && nice ./pan -m200000 -w26 >pan.out 2>&1)
+	secs=$(($(date +%s) - t0))
+	errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$dir/pan.out" | head -n 1)
+	states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$dir/pan.out" | head -n 1)
+	what="$name ($defines): ${states:-?} states, ${secs}s"
+	if [ "$expect" = proof ]; then
+		if [ "${errors:-1}" = 0 ] && ! grep -q 'Search not completed\|max search depth too small' "$dir/pan.out"; then
+			result ok "$what, no error"
+		else
+			result FAIL "$what, errors: ${errors:-?} (trail: $dir)"
+			(cd "$dir" && spin $defines -t -p prochandle.pml 2>&1 | tail -n 25 | sed 's/^/  | /')
+		fi
+		continue
+	fi
+	if [ "${errors:-0}" -gt 0 ] && [ -s "$dir/prochandle.pml.trail" ]; then
+		# shellcheck disable=SC2086
+		(cd "$dir" && spin $defines -t -p -g prochandle.pml >trail.txt 2>&1)
+		why=$(grep -m1 -E '^spin: text of failed assertion|invalid end state' "$dir/trail.txt" |
+			sed 's/^spin: text of failed assertion: //')
+		steps=$(grep -cE '^ *[0-9]+:' "$dir/trail.txt")
+		result ok "$what, caught: ${why:-error} after $steps steps ($dir/trail.txt)"
+	else
+		result FAIL "$what: the seeded bug was NOT caught"
+	fi
+done
+
+syz=$("$top/dist/syzkaller/syzcheck.py" 2>&1)
+if [ $? -eq 0 ]; then
+	result ok "syzkaller description agrees with the uapi header ($(tail -n 1 <<<"$syz" | sed 's/^syzcheck: //'))"
+else
+	printf '%s\n' "$syz" | grep -v '^ok ' | sed 's/^/  | /'
+	result FAIL "syzkaller description disagrees with the uapi header"
+fi
+
+echo "model: $pass passed, $fail failed"
+[ "$fail" = 0 ]
