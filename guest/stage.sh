@@ -35,7 +35,7 @@ failed=0
 step() {
 	local area=$1 target=$2 log
 	shift 2
-	log=$logs/$area-$target.log
+	log=$logs/${area//\//-}-$target.log
 	if [ ! -f "$top/$area/Makefile" ]; then
 		echo "stage: $area/ has no Makefile yet: skipping $target" >&2
 		return 0

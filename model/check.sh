@@ -21,11 +21,15 @@ model=$top/model/prochandle.pml
 mkdir -p "$out"
 
 configs=(
-	"three-actors:proof:-DNA=3 -DNOPS=1 -DNO_ACQUIRE"
-	"acquire-two-calls:proof:-DNA=2 -DNOPS=2"
+	"three-releases:proof:-DNA=3 -DROLES_RELEASE"
+	"three-waits:proof:-DNA=3 -DROLES_WAIT"
+	"wait-release-read:proof:-DNA=3 -DROLES_MIXED"
+	"two-actors-any-call:proof:-DNA=2 -DNOPS=1 -DALL_CALLS"
 	"check-then-increment:bug:-DNA=2 -DNOPS=1 -DBUG_CHECK_THEN_INC"
 	"deliver-after-release:bug:-DNA=2 -DNOPS=1 -DBUG_DELIVER_RELEASED"
 	"wrong-counter-frees:bug:-DNA=2 -DNOPS=1 -DBUG_WRONG_COUNTER"
+	"wait-returns-early:bug:-DNA=2 -DROLES_WAIT -DBUG_WAIT_EARLY"
+	"lost-wakeup:bug:-DNA=2 -DROLES_WAIT -DBUG_LOST_WAKEUP"
 )
 [ $# -eq 0 ] || configs=("$@")
 
@@ -65,6 +69,7 @@ for cfg in "${configs[@]}"; do
 			result ok "$what, no error"
 		else
 			result FAIL "$what, errors: ${errors:-?} (trail: $dir)"
+			# shellcheck disable=SC2086
 			(cd "$dir" && spin $defines -t -p prochandle.pml 2>&1 | tail -n 25 | sed 's/^/  | /')
 		fi
 		continue
@@ -81,8 +86,7 @@ for cfg in "${configs[@]}"; do
 	fi
 done
 
-syz=$("$top/dist/syzkaller/syzcheck.py" 2>&1)
-if [ $? -eq 0 ]; then
+if syz=$("$top/dist/syzkaller/syzcheck.py" 2>&1); then
 	result ok "syzkaller description agrees with the uapi header ($(tail -n 1 <<<"$syz" | sed 's/^syzcheck: //'))"
 else
 	printf '%s\n' "$syz" | grep -v '^ok ' | sed 's/^/  | /'

@@ -46,6 +46,11 @@
  *                        os.Process handle had).
  *   BUG_DELIVER_RELEASED ph_events_queue() queues the event without
  *                        looking at RELEASED under ev_lock.
+ *   BUG_WAIT_EARLY       of concurrent WAITs, the one that did not take
+ *                        ->watch returns before the other dropped it (the
+ *                        code before #18: fails P8).
+ *   BUG_LOST_WAKEUP      WAIT checks for the exit before it queues itself
+ *                        on ->waiters (fails P6: asleep forever).
  *   BUG_WRONG_COUNTER    the watch is freed when its last *handle* lets go
  *                        (a count of handles), not when its refcount, which
  *                        also counts the queued delivery and waiting WAITs,
@@ -409,7 +414,11 @@ inline handle_set_done(i)
 			assert(!h_done[i] && w_exit == RECORDED);	/* P4 */
 			h_done[i] = true; n_done[i]++
 		}
+#ifndef BUG_WAIT_EARLY
 	:: else -> h_done[i]			/* atomic_cond_read_acquire() */
+#else
+	:: else		/* before #18: the loser returned at once */
+#endif
 	fi;
 	assert(n_proc_drops[i] == 1)		/* P8 */
 }
@@ -447,6 +456,7 @@ inline ioc_wait(i, mode, me)
 			if
 			:: got ->
 				do
+#ifndef BUG_LOST_WAKEUP
 				:: atomic {		/* prepare_to_wait() */
 					waiting[me] = true; asleep[me] = true
 				   };
@@ -454,6 +464,15 @@ inline ioc_wait(i, mode, me)
 				   :: w_exit == RECORDED -> st = 1; break
 				   :: else
 				   fi;
+#else
+				:: if			/* checked first ... */
+				   :: w_exit == RECORDED -> st = 1; break
+				   :: else
+				   fi;
+				   atomic {		/* ... then queued */
+					waiting[me] = true; asleep[me] = true
+				   };
+#endif
 				   if
 				   :: !asleep[me]	/* schedule(): woken */
 				   :: mode == 2 ->	/* the timer expired */
@@ -646,6 +665,20 @@ proctype actor(byte me)
 
 	do
 	:: n < NOPS ->
+#if defined(ROLES_RELEASE)	/* concurrent RELEASEs of handle 0 */
+		ioc_release(0, me);
+#elif defined(ROLES_WAIT)	/* concurrent WAITs on handle 0 */
+		if
+		:: me < 3 -> ioc_wait(0, 0, me)
+		:: me == 3 -> ioc_wait(0, 2, me)
+		fi;
+#elif defined(ROLES_MIXED)	/* a WAIT, a RELEASE, a read() */
+		if
+		:: me == 1 -> ioc_wait(0, 0, me)
+		:: me == 2 -> ioc_release(0, me)
+		:: me == 3 -> do_read()
+		fi;
+#else
 		if				/* which handle */
 		:: i = 0
 		:: acquired -> i = 1
@@ -663,6 +696,7 @@ proctype actor(byte me)
 		:: atomic { i == 0 && !acquired -> acquired = true }; ioc_acquire()
 #endif
 		fi;
+#endif
 		i = 0;
 		n++
 	:: else -> break

@@ -24,6 +24,7 @@
  *    applies to the events already queued and loses none.
  * A handle is on the queue only while the table holds its reference, so
  * a handle found on the queue under ev_lock is alive.
+ * Model-checked, with handle.c and watch.c, in model/prochandle.pml.
  */
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>

@@ -45,6 +45,7 @@
  * implies the process has exited and ph_handle.status holds its status;
  * ph_handle.rec (the pid, start time and exit record) is valid for the
  * whole life of the handle.
+ * Model-checked, with watch.c and events.c, in model/prochandle.pml.
  */
 #include <linux/hrtimer.h>
 #include <linux/pid.h>

@@ -44,6 +44,7 @@
  *  - ph_watch.lock is a spinlock held for at most one batch: no WAIT
  *    sleeps on it (PH_WAIT_NOHANG never sleeps).
  *  - The entry leaves the wait queue before the struct pid is put.
+ * Model-checked, with handle.c and events.c, in model/prochandle.pml.
  */
 #include <linux/err.h>
 #include <linux/rhashtable.h>

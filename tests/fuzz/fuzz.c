@@ -28,6 +28,7 @@
  * results by errno.  Output is TAP: no unexpected result, workers clean,
  * counters back at baseline.  Exits 4 (skip) without the device.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -113,7 +114,10 @@ void on_alarm(int sig)
 	(void)sig;
 }
 
-/* The thread's timer: a blocking call gets EINTR after 1-30 ms. */
+/*
+ * The thread's timer: a blocking call gets EINTR after 1-30 ms, and again
+ * every 10 ms (the first signal may come before the call blocks).
+ */
 static void setup_timer(struct thread *t)
 {
 	struct sigevent sev = { 0 };
@@ -126,7 +130,7 @@ static void setup_timer(struct thread *t)
 
 void arm_timer(struct thread *t)
 {
-	struct itimerspec its = { { 0, 0 }, { 0, 1000000 * (1 + below(&t->rng, 30)) } };
+	struct itimerspec its = { { 0, 10000000 }, { 0, 1000000 * (1 + below(&t->rng, 30)) } };
 
 	if (t->has_timer)
 		timer_settime(t->timer, 0, &its, NULL);

@@ -10,6 +10,7 @@
  * and reaping takes the same lock: the number cannot name another process
  * then (see the safety rule in ops.c).
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -41,8 +42,10 @@ static void nap_us(long us)
 
 static void *exit_group_later(void *arg)
 {
-	nap_us(1000 + (long)(uintptr_t)arg % 9000);
-	syscall(SYS_exit_group, (int)((uintptr_t)arg & 0xff));
+	uint64_t r = *(uint64_t *)arg;
+
+	nap_us(1000 + (long)(r % 9000));
+	syscall(SYS_exit_group, (int)(r & 0xff));
 	return NULL;
 }
 
@@ -50,6 +53,7 @@ static void *exit_group_later(void *arg)
 static void child_life(uint64_t r, const char *self)
 {
 	static const int fatal[] = { SIGKILL, SIGTERM, SIGUSR1, SIGSEGV, SIGABRT };
+	static uint64_t later;
 	char arg[32];
 	pthread_t th;
 	pid_t pid;
@@ -71,7 +75,8 @@ static void child_life(uint64_t r, const char *self)
 		execl(self, self, "--child", arg, (char *)NULL);
 		_exit(127);
 	case 5:		/* the leader exits first: a zombie with a live thread */
-		if (!pthread_create(&th, NULL, exit_group_later, (void *)(uintptr_t)(r >> 8)))
+		later = r >> 8;
+		if (!pthread_create(&th, NULL, exit_group_later, &later))
 			syscall(SYS_exit, 0);
 		_exit(2);
 	default:

@@ -4,6 +4,7 @@
  * processes, the sysfs counters before and after, and the report (usage
  * in fuzz.c).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -124,7 +125,7 @@ static void usage(const char *prog)
 
 int main(int argc, char **argv)
 {
-	struct counters base, after;
+	struct counters base, after = { { -1, -1, -1 } };
 	struct rlimit nocore = { 0, 0 };
 	struct sigaction sa = { 0 };
 	long pid_max = -1, old_pid_max = -1;

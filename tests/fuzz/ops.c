@@ -12,6 +12,7 @@
  * any process (init, ourselves, random pids); through it only signal 0 or
  * invalid arguments are ever sent, and no kill-on-release.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -134,8 +135,8 @@ static void *place(struct thread *t, const void *arg, size_t len, size_t usize,
 		*good = true;
 		return p;
 	}
-	if (k < 85)
-		return (void *)(uintptr_t)(k == 82 ? 0 : 0xffff888000000000ULL);
+	if (k < 85)	/* NULL, or a kernel address */
+		return (void *)(uintptr_t)(k == 82 ? 0 : 0xffff888000000000ULL); /* NOLINT(performance-no-int-to-ptr) */
 	if (k < 88)
 		return GUARD(t);
 	if (k < 94 && usize > 1) {	/* the first bytes readable */
@@ -182,8 +183,9 @@ static uint32_t acquire_flags(struct thread *t, bool kill)
 	uint32_t f = chance(&t->rng, 85) ? valid[below(&t->rng, 9)] :
 		(uint32_t)rnd(&t->rng) >> below(&t->rng, 32);
 
-	if (!kill)	/* never kill anything but our own children */
-		f &= ~(uint32_t)PH_ACQUIRE_KILL_ON_RELEASE;
+	if (!kill)	/* never kill anything but our own children (SPEC 11's
+			 * bit, even where the header lacks it) */
+		f &= ~(1U << 2);
 	return f;
 }
 
@@ -241,12 +243,14 @@ static int pick_sig(struct thread *t, bool kill)
 	}
 }
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): @var is a declarator */
 #define ARG(type, var, ioc, fill) do {					\
 		type var = { 0 };					\
 		cmd = mkcmd(t, ioc, &usize);				\
 		fill;							\
 		p = place(t, &var, sizeof(var), usize, &good);		\
 	} while (0)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static long do_other(struct thread *t, struct slot *s, enum op op, int *err)
 {
