@@ -77,8 +77,7 @@ for cfg in "${configs[@]}"; do
 	if [ "${errors:-0}" -gt 0 ] && [ -s "$dir/prochandle.pml.trail" ]; then
 		# shellcheck disable=SC2086
 		(cd "$dir" && spin $defines -t -p -g prochandle.pml >trail.txt 2>&1)
-		why=$(grep -m1 -E '^spin: text of failed assertion|invalid end state' "$dir/trail.txt" |
-			sed 's/^spin: text of failed assertion: //')
+		why=$(sed -n 's/^pan:1: \(.*\) (at depth.*/\1/p' "$dir/pan.out" | head -n 1)
 		steps=$(grep -cE '^ *[0-9]+:' "$dir/trail.txt")
 		result ok "$what, caught: ${why:-error} after $steps steps ($dir/trail.txt)"
 	else
