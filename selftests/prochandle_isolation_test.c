@@ -90,7 +90,7 @@ static long iso_drain(int fd)
 	}
 }
 
-TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 290)
+TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 850)
 {
 	int per = ISO_HANDLES / ISO_FILES, fds[ISO_FILES], i, j, st2, go[2];
 	char c;
