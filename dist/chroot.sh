@@ -64,21 +64,41 @@ in_chroot() {
 			"$@"' _ "$root" "$@"
 }
 
+# Remove directory $1 left by an interrupted debootstrap.  debootstrap
+# mounts proc and sys inside its target; a debootstrap killed before it
+# unmounts them (a timeout, a stopped session) used to leave them mounted,
+# and `rm -rf` then walked into the host's /proc and failed.  Unmount
+# everything below $1 (deepest first, lazily if busy), then remove it
+# without crossing into any file system that is still mounted.
+scrub() {
+	local dir=$1 m
+	[ -e "$dir" ] || return 0
+	dir=$(realpath "$dir")
+	findmnt -rn -o TARGET | grep -F "$dir/" | sort -r | while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m" ||
+			echo "chroot.sh: cannot unmount $m" >&2
+	done
+	rm -rf --one-file-system "$dir" || die "cannot remove $dir"
+}
+
 create() {
 	mkdir -p "$cache/chroot"
 	exec 9>"$root.lock"
 	flock 9
 	if [ ! -e "$root/.complete" ]; then
 		echo "chroot.sh: debootstrap $suite into $root (slow, once)" >&2
-		rm -rf "$root.tmp"
-		# minbase + what every use here needs; apt-get for the rest.
-		nice debootstrap --variant=minbase --include=ca-certificates \
+		scrub "$root.tmp"
+		# minbase + what every use here needs; apt-get for the rest.  In
+		# a private mount namespace: the proc and sys that debootstrap
+		# mounts in the target vanish with it, even when it is killed.
+		nice unshare --mount --propagation private \
+			debootstrap --variant=minbase --include=ca-certificates \
 			"$suite" "$root.tmp" "$mirror" >"$cache/chroot/$suite.log" 2>&1 ||
 			{ tail -n 20 "$cache/chroot/$suite.log" >&2; die "debootstrap $suite failed"; }
 		# Packages never start services in the chroot.
 		printf '#!/bin/sh\nexit 101\n' >"$root.tmp/usr/sbin/policy-rc.d"
 		chmod 755 "$root.tmp/usr/sbin/policy-rc.d"
-		rm -rf "$root"
+		scrub "$root"
 		mv "$root.tmp" "$root"
 		date -u +%FT%TZ >"$root/.complete"
 	fi
