@@ -107,6 +107,27 @@ exit $status
 NS
 expect "$?" 0 "the pid namespace part to succeed"
 
+step "5. A timeout kept by the kernel, whose command dies with prochandle"
+show "prochandle run --timeout 1 -- sleep 100"
+t0=$(cut -d. -f1 /proc/uptime)
+prochandle run --timeout 1 -- sleep 100
+rc=$?
+echo "(exit status $rc after about $(($(cut -d. -f1 /proc/uptime) - t0)) s: 124, as timeout(1))"
+expect "$rc" 124 "run --timeout to exit 124"
+mkfifo "$T/runpid"
+show "prochandle run --kill-on-exit -- sleep 100 &   # then SIGKILL prochandle"
+# shellcheck disable=SC2016 # expanded by the inner sh
+prochandle run --kill-on-exit -- sh -c 'echo $$ >"$1"; exec sleep 100' sh "$T/runpid" &
+runner=$!
+read -r cmdpid <"$T/runpid"
+kill -KILL "$runner"
+wait "$runner" 2>/dev/null
+show "prochandle wait $cmdpid"
+prochandle wait "$cmdpid"
+rc=$?
+echo "(the command, pid $cmdpid, died with prochandle although that was SIGKILLed)"
+case $rc in 137|127) ;; *) expect "$rc" 137 "the command to die with prochandle" ;; esac
+
 rm -rf "$T"
 if [ "$status" = 0 ]; then
 	printf '\ndemo: every step behaved as expected\n'

@@ -476,3 +476,29 @@ PH_API const char *ph_strerror(int err)
 	return buf;
 #endif
 }
+
+/* ---- v2: lifetime control ---------------------------------------------- */
+
+PH_API int ph_acquire_flags(int fd, pid_t pid, __u32 flags, __u64 start_time,
+			    __u64 *handle)
+{
+	return acquire(fd, pid, flags, start_time, handle);
+}
+
+PH_API int ph_deadline(int fd, __u64 handle, __u64 timeout_ns, int sig,
+		       __u64 grace_ns)
+{
+	struct ph_deadline d;
+
+	memset(&d, 0, sizeof(d));
+	d.handle = handle;
+	d.timeout_ns = timeout_ns;
+	d.sig = sig;
+	d.grace_ns = grace_ns;
+	return ph_ioctl(fd, PH_IOC_DEADLINE, &d);
+}
+
+PH_API int ph_deadline_cancel(int fd, __u64 handle)
+{
+	return ph_deadline(fd, handle, 0, 0, 0);
+}

@@ -371,6 +371,57 @@ int ph_set_events(int fd, __u32 format, __u32 mask);
 int ph_read_events2(int fd, struct ph_event2 *events, unsigned int max,
 		    size_t size);
 
+/* ---- v2: lifetime control (SPEC 11; version node LIBPROCHANDLE_2) ---- */
+
+/**
+ * ph_acquire_flags() - acquire with any PH_ACQUIRE_* flags.
+ * @fd: the table.
+ * @pid: the process (a thread-group leader, caller's pid namespace).
+ * @flags: PH_ACQUIRE_* bits, for example PH_ACQUIRE_KILL_ON_RELEASE,
+ *         optionally with one start-time flag.
+ * @start_time: with a start-time flag, the expected start time (ns of
+ *              CLOCK_BOOTTIME, or clock ticks with _TICKS); else 0.
+ * @handle: set to the new handle.
+ *
+ * With PH_ACQUIRE_KILL_ON_RELEASE the process is sent SIGKILL when the
+ * handle is released: by ph_release(), or when the last descriptor of the
+ * table is closed, also when every holder died.  The kill is judged with
+ * the credentials the caller has now.
+ *
+ * Return: 0, or -EINVAL, -ESRCH, -EPERM (may not kill it), -EMFILE,
+ * -ENOMEM, -EBADF (table not open for writing).
+ */
+int ph_acquire_flags(int fd, pid_t pid, __u32 flags, __u64 start_time,
+		     __u64 *handle);
+
+/**
+ * ph_deadline() - arm (or re-arm) a handle's deadline.
+ * @fd: the table.
+ * @handle: the handle id.
+ * @timeout_ns: from now; 0 cancels the deadline.
+ * @sig: sent at the deadline if the process still runs; 0 means SIGKILL.
+ * @grace_ns: if not 0, SIGKILL this much later if it still runs.
+ *
+ * The deadline is kept by the kernel and judged with the caller's
+ * credentials of now; releasing the handle (or closing the table) cancels
+ * it, unless the handle kills on release, which then kills at once.
+ *
+ * Return: 0, or -EBADF (unknown or released handle), -ESRCH (already
+ * exited), -EPERM (may not send @sig or SIGKILL), -EINVAL (bad signal),
+ * -ENOMEM.
+ */
+int ph_deadline(int fd, __u64 handle, __u64 timeout_ns, int sig,
+		__u64 grace_ns);
+
+/**
+ * ph_deadline_cancel() - cancel a handle's deadline, if armed.
+ * @fd: the table.
+ * @handle: the handle id.
+ *
+ * Return: 0, or -EBADF (unknown or released handle).
+ */
+int ph_deadline_cancel(int fd, __u64 handle);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,13 +27,13 @@
  * Also different, but not used by the module (so not wrapped here):
  * class_create() lost its owner argument and class callbacks take const
  * pointers (6.4); no_llseek is gone (6.12: stream_open() is used instead);
- * hrtimer_init() gave way to hrtimer_setup() (6.13, gone in 7.2);
  * from_timer() became timer_container_of() (6.16).
  */
 #ifndef _PROCHANDLE_COMPAT_H
 #define _PROCHANDLE_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/hrtimer.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
@@ -60,6 +60,23 @@ static inline bool ph_thread_group_exited(struct pid *pid)
 	rcu_read_unlock();
 	return exited;
 }
+#endif
+
+/*
+ * hrtimer_init() gave way to hrtimer_setup(), which also sets the callback
+ * (6.13; hrtimer_init() is gone in 7.2).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+static inline void ph_hrtimer_setup(struct hrtimer *timer,
+				    enum hrtimer_restart (*fn)(struct hrtimer *),
+				    clockid_t clock, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+}
+#else
+#define ph_hrtimer_setup(timer, fn, clock, mode) \
+	hrtimer_setup(timer, fn, clock, mode)
 #endif
 
 #endif /* _PROCHANDLE_COMPAT_H */

@@ -99,6 +99,9 @@ void ph_events_queue(struct ph_handle *h, int status, u32 seq)
 
 	WRITE_ONCE(h->status, status);
 	h->seq = seq;
+	/* A released handle's table may be gone (its last close): no event. */
+	if (atomic_read(&h->flags) & PH_HF_RELEASED)
+		return;
 	spin_lock(&t->ev_lock);
 	if (!(atomic_read(&h->flags) & PH_HF_RELEASED)) {
 		list_add(&h->node, ph_events_pos(t, seq));

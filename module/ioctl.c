@@ -22,7 +22,8 @@
 #include "prochandle.h"
 
 #define PH_ACQUIRE_START	(PH_ACQUIRE_STARTTIME | PH_ACQUIRE_STARTTIME_TICKS)
-#define PH_ACQUIRE_FLAGS	(PH_ACQUIRE_START | PH_ACQUIRE_PIDFD)
+#define PH_ACQUIRE_FLAGS	(PH_ACQUIRE_START | PH_ACQUIRE_PIDFD | \
+				 PH_ACQUIRE_KILL_ON_RELEASE)
 
 /* Clock ticks as field 22 of /proc/PID/stat counts them. */
 static u64 ph_ns_to_ticks(u64 ns)
@@ -110,6 +111,11 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 		err = -EFAULT;
 		goto free;
 	}
+	if (a->flags & PH_ACQUIRE_KILL_ON_RELEASE) {
+		err = ph_life_acquire(t, h);	/* the caller's credentials */
+		if (err)
+			goto free;
+	}
 	/* Nothing can fail from here: link to the exit watch, then publish. */
 	ph_watch_link(rcu_dereference_protected(h->watch, true), h);
 	ph_table_publish(t, h);
@@ -195,6 +201,36 @@ static long ph_ioc_set_events(struct ph_table *t, void *karg,
 #define PH_IOC_INFO_VER0 \
 	_IOC(_IOC_READ | _IOC_WRITE, PH_IOC_MAGIC, 0x05, PH_INFO_SIZE_VER0)
 
+#define PH_DEADLINE_FLAGS	0
+
+static long ph_ioc_deadline(struct ph_table *t, void *karg,
+			    void __user *uarg, size_t usize)
+{
+	struct ph_deadline *d = karg;
+	struct ph_handle *h;
+	int status;
+	long err = 0;
+
+	if (d->flags & ~PH_DEADLINE_FLAGS || d->reserved || d->sig < 0 ||
+	    !valid_signal(d->sig))
+		return -EINVAL;
+	h = ph_handle_get(t, d->handle);
+	if (!h)
+		return -EBADF;
+	if (d->timeout_ns) {
+		/* As SIGNAL: never an exited process, nor one out of sight. */
+		if (ph_handle_state(h, &status) != PH_STATE_RUNNING ||
+		    !pid_nr_ns(h->rec->pid, task_active_pid_ns(current)))
+			err = -ESRCH;
+		else	/* kill(2)'s permission rule and LSM hook, now */
+			err = kill_pid(h->rec->pid, 0, 0);
+	}
+	if (!err)	/* kept with the caller's credentials (lifetime.c) */
+		err = ph_life_arm(t, h, d);
+	ph_handle_put(h);
+	return err;
+}
+
 struct ph_ioc {
 	unsigned int cmd;	/* as published: direction, size of VER0 */
 	size_t ksize;		/* the struct this module knows */
@@ -217,6 +253,9 @@ static const struct ph_ioc ph_iocs[] = {
 	[_IOC_NR(PH_IOC_SET_EVENTS)] = {
 		PH_IOC_SET_EVENTS, sizeof(struct ph_events), ph_ioc_set_events,
 		false },
+	[_IOC_NR(PH_IOC_DEADLINE)] = {
+		PH_IOC_DEADLINE, sizeof(struct ph_deadline), ph_ioc_deadline,
+		true },
 };
 
 /* The largest struct any command takes, for the on-stack copy. */
@@ -227,6 +266,7 @@ union ph_ioc_arg {
 	struct ph_wait wait;
 	struct ph_info info;
 	struct ph_events events;
+	struct ph_deadline deadline;
 };
 
 /*
@@ -305,6 +345,7 @@ long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	BUILD_BUG_ON(sizeof(struct ph_events) != PH_EVENTS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct ph_event2) != PH_EVENT2_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(__u64) != PH_RELEASE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct ph_deadline) != PH_DEADLINE_SIZE_VER0);
 	err = ph_copy_arg(&karg, ioc->ksize, uarg, usize);
 	if (err)
 		return err;

@@ -3,7 +3,8 @@
  * prochandle: refcounted process handles, /dev/prochandle.
  *
  * Module setup: the misc device, its read-only counters in sysfs
- * (/sys/class/misc/prochandle/{files,handles,task_refs}) and the
+ * (/sys/class/misc/prochandle/{files,handles,task_refs,kills,
+ * kills_refused}) and the
  * max_handles parameter.
  */
 #include <linux/device.h>
@@ -20,6 +21,8 @@ MODULE_PARM_DESC(max_handles, "Most handles one open file may hold (default 6553
 struct percpu_counter ph_nr_handles;	/* live handle objects */
 struct percpu_counter ph_nr_task_refs;	/* handles' process references */
 atomic_long_t ph_nr_files;		/* open tables */
+atomic_long_t ph_nr_kills;		/* sent by kill on release, deadlines */
+atomic_long_t ph_nr_kills_refused;	/* refused with the saved credentials */
 
 static ssize_t files_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -42,10 +45,26 @@ static ssize_t task_refs_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(task_refs);
 
+static ssize_t kills_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ph_nr_kills));
+}
+static DEVICE_ATTR_RO(kills);
+
+static ssize_t kills_refused_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ph_nr_kills_refused));
+}
+static DEVICE_ATTR_RO(kills_refused);
+
 static struct attribute *ph_attrs[] = {
 	&dev_attr_files.attr,
 	&dev_attr_handles.attr,
 	&dev_attr_task_refs.attr,
+	&dev_attr_kills.attr,
+	&dev_attr_kills_refused.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ph);
@@ -77,11 +96,16 @@ static int __init ph_init(void)
 	err = ph_watch_init();
 	if (err)
 		goto err_record;
-	err = misc_register(&ph_misc);
+	err = ph_life_init();
 	if (err)
 		goto err_watch;
+	err = misc_register(&ph_misc);
+	if (err)
+		goto err_life;
 	return 0;
 
+err_life:
+	ph_life_teardown();
 err_watch:
 	ph_watch_teardown();
 err_record:
@@ -99,6 +123,7 @@ err_handles:
 static void __exit ph_exit(void)
 {
 	misc_deregister(&ph_misc);
+	ph_life_teardown();
 	ph_watch_teardown();
 	ph_record_teardown();
 	ph_handle_teardown();

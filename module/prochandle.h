@@ -8,6 +8,7 @@
  *   events.c  the event queue of a table: queue, remove, read(), poll()
  *   ioctl.c   the ioctls
  *   wait.c    PH_IOC_WAIT and the deadline of a restarted timed WAIT
+ *   lifetime.c  kill on release and deadlines (SPEC 11)
  *   main.c    module setup and teardown, counters, parameters
  *
  * A table (one per open file) maps 64-bit ids to handles.  A handle holds
@@ -25,6 +26,7 @@
 #include <linux/gfp.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/percpu_counter.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
@@ -63,6 +65,8 @@ struct ph_table {
 	struct xarray wait_memos;	/* thread id -> timed WAIT memo (wait.c) */
 	u32 ev_format;			/* PH_EVENTS_V1 or _V2 (events.c) */
 	u32 ev_mask;			/* PH_EVENT_* queued in V2 */
+	struct mutex life_lock;		/* adds and removes in @lives */
+	struct xarray lives;		/* id -> struct ph_life (lifetime.c) */
 };
 
 /*
@@ -92,6 +96,7 @@ struct ph_watch {
 #define PH_HF_RELEASED		BIT(1)	/* RELEASE won; new calls get EBADF */
 #define PH_HF_ON_WATCH		BIT(2)	/* on watch->handles (watch->lock) */
 #define PH_HF_ON_EVENTS		BIT(3)	/* on table->events (table->ev_lock) */
+#define PH_HF_KILL_ON_RELEASE	BIT(4)	/* acquired so; inherited by tracking */
 
 struct ph_handle {
 	struct kref ref;		/* table's reference + calls in flight */
@@ -113,6 +118,8 @@ extern unsigned int ph_max_handles;
 extern struct percpu_counter ph_nr_handles;
 extern struct percpu_counter ph_nr_task_refs;
 extern atomic_long_t ph_nr_files;
+extern atomic_long_t ph_nr_kills;
+extern atomic_long_t ph_nr_kills_refused;
 
 /* watch.c */
 int ph_watch_init(void);
@@ -158,6 +165,15 @@ void ph_wait_memos_free(struct ph_table *t);
 
 /* pidfd.c */
 struct pid *ph_pidfd_get_pid(int fd);
+
+/* lifetime.c */
+int ph_life_init(void);
+void ph_life_teardown(void);
+int ph_life_acquire(struct ph_table *t, struct ph_handle *h);
+void ph_life_release(struct ph_table *t, struct ph_handle *h, bool kill);
+struct ph_deadline;
+int ph_life_arm(struct ph_table *t, struct ph_handle *h,
+		const struct ph_deadline *d);
 
 /* ioctl.c */
 long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

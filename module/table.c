@@ -122,6 +122,8 @@ static int ph_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	xa_init(&t->handles);
 	xa_init(&t->wait_memos);
+	mutex_init(&t->life_lock);
+	xa_init(&t->lives);
 	ph_events_init(t);
 	file->private_data = t;
 	atomic_long_inc(&ph_nr_files);
@@ -138,11 +140,14 @@ static int ph_release(struct inode *inode, struct file *file)
 	xa_for_each(&t->handles, id, h) {
 		atomic_or(PH_HF_RELEASED, &h->flags);
 		ph_events_remove(t, h);
+		ph_life_release(t, h, true);
 		ph_handle_put(h);
 		cond_resched();
 	}
 	xa_destroy(&t->handles);
 	ph_wait_memos_free(t);
+	xa_destroy(&t->lives);
+	mutex_destroy(&t->life_lock);
 	kfree(t);
 	atomic_long_dec(&ph_nr_files);
 	return 0;

@@ -1332,14 +1332,15 @@ TEST_F(ph, events_read_basic)
 
 TEST_F(ph, module_files)
 {
-	static const char *const ctr[] = { "files", "handles", "task_refs" };
+	static const char *const ctr[] = { "files", "handles", "task_refs",
+					     "kills", "kills_refused" };
 	struct stat st;
 	unsigned int i;
 
 	ASSERT_EQ(0, stat(PH_DEV, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(0666, st.st_mode & 0777);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < ARRAY_SIZE(ctr); i++) {
 		char path[128];
 
 		snprintf(path, sizeof(path), PH_SYSFS "%s", ctr[i]);

@@ -63,4 +63,8 @@ void json_string(const char *s);
 /* ph_open() with a one-line message on failure. */
 int open_device(unsigned int flags);
 
+/* run.c: prochandle run and prochandle deadline (SPEC 11). */
+int cmd_run(int argc, char **argv);
+int cmd_deadline(int argc, char **argv);
+
 #endif /* PROCHANDLE_CLI_H */

@@ -63,6 +63,12 @@ void usage(FILE *f)
 "  info [--json] PID...        print identity, state, start time, status and\n"
 "                              name, and how an exited process ended and\n"
 "                              what it used (--json: one JSON object per line)\n"
+"  run [-t DUR] [-s SIG] [-k DUR] [-K] -- COMMAND...\n"
+"                              run COMMAND with a deadline kept by the kernel\n"
+"                              (a timeout(1); -K: it dies with prochandle)\n"
+"  deadline [-s SIG] [-k DUR] DUR PID...\n"
+"                              send SIG at DUR from now unless they ended;\n"
+"                              see 'prochandle run --help'\n"
 "\n"
 "  -h, --help                  show this help\n"
 "  -V, --version               show the version\n"
@@ -620,6 +626,8 @@ static const struct command {
 	{ "watch", cmd_watch },
 	{ "kill", cmd_kill },
 	{ "info", cmd_info },
+	{ "run", cmd_run },
+	{ "deadline", cmd_deadline },
 };
 
 int main(int argc, char **argv)

@@ -372,6 +372,28 @@ static int call_acquire_self(struct ctx *c)
 	return acquire_made(c, getpid());
 }
 
+/* Kill on release allocates its credentials' keeper; the zombie is
+ * never killed, so the teardown's close leaves the runner alone. */
+static int call_acquire_kor(struct ctx *c)
+{
+	struct ph_acquire a = { .pid = zombie,
+				.flags = PH_ACQUIRE_KILL_ON_RELEASE };
+	int err = ioctl(c->fd, PH_IOC_ACQUIRE, &a) ? -errno : 0;
+
+	if (!err)
+		c->made = a.handle;
+	return err;
+}
+
+/* A deadline far away, of a signal the runner ignores. */
+static int call_deadline(struct ctx *c)
+{
+	struct ph_deadline d = { .handle = c->h, .timeout_ns = 60000000000ULL,
+				 .sig = SIGWINCH };
+
+	return ioctl(c->fd, PH_IOC_DEADLINE, &d) ? -errno : 0;
+}
+
 static int call_release(struct ctx *c)
 {
 	int err = ioc_release(c->fd, c->h);
@@ -470,6 +492,8 @@ static const struct op ops[] = {
 	{ "acquire-xa-grow",		setup_xa_grow,		call_acquire_runner,	1 },
 	{ "acquire-zombie",		setup_fd,		call_acquire_zombie,	1 },
 	{ "acquire-self",		setup_fd,		call_acquire_self,	1 },
+	{ "acquire-kill-on-release",	setup_fd,		call_acquire_kor,	1 },
+	{ "deadline",			setup_handle,		call_deadline,		0 },
 	{ "release",			setup_handle,		call_release,		-1 },
 	{ "signal-0",			setup_handle,		call_signal0,		0 },
 	{ "signal-winch",		setup_handle,		call_signal_winch,	0 },

@@ -51,6 +51,29 @@
  *	ph_exit): all zero while the process runs, filled in once it has
  *	exited.  A v1-sized INFO (PH_INFO_SIZE_VER0) keeps working.
  *
+ * PH_IOC_DEADLINE (struct ph_deadline)				(v2)
+ *	Arm, re-arm, or with @timeout_ns 0 cancel, the handle's one deadline:
+ *	@timeout_ns from now, if the process still runs, @sig (0: SIGKILL) is
+ *	sent to it; if @grace_ns is not 0 and it still runs that much later,
+ *	SIGKILL.  Permission is checked now with the caller's credentials,
+ *	which are kept and judge the kills when they fire.  Releasing the
+ *	handle cancels its deadline.  EBADF: unknown or released handle, or
+ *	the file is not open for writing.  ESRCH: arming on a process that
+ *	has exited.  EPERM: the caller may not signal it.  EINVAL: bad signal
+ *	number, flags or reserved not zero.  ENOMEM.
+ *
+ * PH_ACQUIRE_KILL_ON_RELEASE						(v2)
+ *	The handle sends SIGKILL to its process's thread group when it is
+ *	released (RELEASE, or the last close of the file, also when every
+ *	holder died), unless the process has exited.  The kill is judged
+ *	with the acquirer's credentials kept at ACQUIRE; if they no longer
+ *	permit it (the target executed a set-user-ID program) it is skipped
+ *	and counted in the sysfs counter kills_refused.  RELEASE returns
+ *	after the signal was sent.
+ *
+ * The open mode is a right: ACQUIRE, RELEASE, SIGNAL and DEADLINE fail
+ * with EBADF on a file not opened for writing.
+ *
  * read() returns whole struct ph_event records, one per exited process per
  * handle, in exit order; EINVAL if the buffer cannot hold one; EAGAIN
  * under O_NONBLOCK when none is queued.  poll() reports EPOLLIN while an
@@ -95,6 +118,7 @@
 /* struct ph_acquire.flags */
 #define PH_ACQUIRE_STARTTIME		(1U << 0)	/* start_time in ns */
 #define PH_ACQUIRE_STARTTIME_TICKS	(1U << 1)	/* start_time in ticks */
+#define PH_ACQUIRE_KILL_ON_RELEASE	(1U << 2)	/* SIGKILL when released */
 #define PH_ACQUIRE_PIDFD		(1U << 4)	/* pid holds a pidfd */
 
 /**
@@ -293,6 +317,24 @@ struct ph_event2 {
 	struct ph_exit exit;
 };
 
+/**
+ * struct ph_deadline - argument of PH_IOC_DEADLINE
+ * @handle: the handle
+ * @timeout_ns: relative to now; 0 cancels the handle's deadline
+ * @sig: sent at the deadline if the process still runs; 0 means SIGKILL
+ * @flags: must be zero
+ * @grace_ns: then SIGKILL this much later if it still runs; 0: none
+ * @reserved: must be zero
+ */
+struct ph_deadline {
+	__u64 handle;
+	__u64 timeout_ns;
+	__s32 sig;
+	__u32 flags;
+	__u64 grace_ns;
+	__u64 reserved;
+};
+
 /* First published size of each struct, for extensible-struct checks. */
 #define PH_ACQUIRE_SIZE_VER0	40
 #define PH_SIGNAL_SIZE_VER0	24
@@ -302,6 +344,7 @@ struct ph_event2 {
 #define PH_INFO_SIZE_VER1	96	/* v2: with struct ph_exit */
 #define PH_EVENTS_SIZE_VER0	24
 #define PH_EVENT2_SIZE_VER0	96
+#define PH_DEADLINE_SIZE_VER0	40
 
 #define PH_IOC_ACQUIRE	_IOWR(PH_IOC_MAGIC, 0x01, struct ph_acquire)
 #define PH_IOC_RELEASE	_IOW(PH_IOC_MAGIC, 0x02, __u64)
@@ -309,5 +352,6 @@ struct ph_event2 {
 #define PH_IOC_WAIT	_IOWR(PH_IOC_MAGIC, 0x04, struct ph_wait)
 #define PH_IOC_INFO	_IOWR(PH_IOC_MAGIC, 0x05, struct ph_info)
 #define PH_IOC_SET_EVENTS _IOW(PH_IOC_MAGIC, 0x06, struct ph_events)
+#define PH_IOC_DEADLINE	_IOW(PH_IOC_MAGIC, 0x07, struct ph_deadline)
 
 #endif /* _UAPI_LINUX_PROCHANDLE_H */

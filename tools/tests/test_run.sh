@@ -1,0 +1,175 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Tests of `prochandle run` and `prochandle deadline` (SPEC 11), run as
+# root inside a guest with the module loaded (POSIX sh; busybox ash is
+# enough): timeout(1)'s exit statuses, the signal and the escalation,
+# --kill-on-exit when prochandle itself is SIGKILLed, deadlines on running
+# processes.  A command that must be found running reports its pid through
+# a fifo; nothing here synchronises by sleeping.
+#
+# TAP on stdout.  Exit 0: all passed; 4: skipped (no device); 1: failures.
+# PROCHANDLE=path selects the binary (default: prochandle on PATH, else
+# helpers/prochandle.static beside this script).
+
+here=$(cd "$(dirname "$0")" && pwd)
+PH=${PROCHANDLE:-$(command -v prochandle)}
+[ -n "$PH" ] || PH=$here/helpers/prochandle.static
+T=$(mktemp -d /tmp/ph-run.XXXXXX) || exit 1
+n=0 pass=0 fail=0 bgpids=
+
+cleanup() {
+	# shellcheck disable=SC2086
+	[ -z "$bgpids" ] || kill -KILL $bgpids 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+diag() { echo "# $*"; }
+begin() { name=$1; bad=0; }
+end() {
+	n=$((n + 1))
+	if [ "$bad" = 0 ]; then
+		pass=$((pass + 1))
+		echo "ok $n $name"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n $name"
+	fi
+}
+bad() { diag "$name: $*"; bad=1; }
+
+if command -v timeout >/dev/null 2>&1; then
+	tmo() { timeout 60 "$@"; }
+else
+	tmo() { "$@"; }
+fi
+run() {
+	tmo "$PH" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+expect_rc() {
+	[ "$rc" = "$1" ] || bad "exit status $rc, want $1 (stderr: $(head -c 300 "$T/err"))"
+}
+# Centiseconds since boot.
+now_cs() {
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}" | sed 's/^0*//;s/^$/0/'
+}
+
+echo "TAP version 13"
+if [ ! -c /dev/prochandle ]; then
+	echo "1..0 # SKIP /dev/prochandle missing"
+	exit 4
+fi
+
+begin run_exit_status
+run run -- sh -c 'exit 3'
+expect_rc 3
+run run -t 60 -- true
+expect_rc 0
+end
+
+begin run_timeout_124
+t0=$(now_cs)
+run run -t 0.3 -- sleep 30
+expect_rc 124
+[ $(($(now_cs) - t0)) -ge 30 ] || bad "ended before the timeout"
+[ $(($(now_cs) - t0)) -lt 1000 ] || bad "took $(($(now_cs) - t0)) cs"
+end
+
+begin run_signal_kill_137
+run run -t 0.2 -s KILL -- sleep 30
+expect_rc 137
+end
+
+begin run_kill_after_escalates
+t0=$(now_cs)
+run run -t 0.2 -k 0.3 -- sh -c 'trap "" TERM; sleep 30; exit 0'
+expect_rc 137
+[ $(($(now_cs) - t0)) -ge 50 ] || bad "SIGKILL before the grace"
+end
+
+begin run_command_not_found_127
+run run -- /nonexistent/prochandle-command
+expect_rc 127
+grep -q "nonexistent" "$T/err" || bad "no error line"
+end
+
+begin run_not_executable_126
+: >"$T/noexec"
+run run -- "$T/noexec"
+expect_rc 126
+end
+
+begin run_usage_125
+run run -t nonsense -- true
+expect_rc 125
+run run
+expect_rc 125
+end
+
+# run_kill_on_exit K: prochandle run [-K] whose command reports its pid;
+# prochandle is then SIGKILLed.  Sets $cpid.
+start_run() {
+	rm -f "$T/pid"
+	mkfifo "$T/pid"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	"$PH" run "$@" -- sh -c 'echo $$ >"$1"; exec sleep 60' sh "$T/pid" &
+	phpid=$!
+	bgpids="$bgpids $phpid"
+	read -r cpid <"$T/pid"
+	bgpids="$bgpids $cpid"
+}
+
+begin run_kill_on_exit_survives_sigkill
+start_run -K
+kill -KILL "$phpid"
+wait "$phpid" 2>/dev/null
+# The command is an orphan now: gone, or a zombie killed by SIGKILL.
+run wait -t 10 "$cpid"
+case $rc in
+137|127) ;;
+*) bad "the command outlived prochandle: wait says $rc ($(cat "$T/out" "$T/err"))" ;;
+esac
+end
+
+begin run_without_kill_on_exit_lives_on
+start_run -t 60
+kill -KILL "$phpid"
+wait "$phpid" 2>/dev/null
+run wait -t 0.3 "$cpid"
+expect_rc 124
+kill -KILL "$cpid" 2>/dev/null
+end
+
+begin deadline_passes_124
+sleep 30 &
+spid=$!
+bgpids="$bgpids $spid"
+run deadline 0.3 "$spid"
+expect_rc 124
+grep -q "deadline passed" "$T/err" || bad "no line about the deadline"
+wait "$spid"
+st=$?
+[ "$st" = 143 ] || bad "sleep ended with $st, want 143 (SIGTERM)"
+end
+
+begin deadline_not_reached_0
+# It has ended (a zombie of ours) before its deadline.
+sh -c 'exit 0' &
+spid=$!
+run deadline -s KILL 20 "$spid"
+expect_rc 0
+wait "$spid"
+end
+
+begin deadline_no_such_process_127
+run deadline 1 999999
+expect_rc 127
+end
+
+echo "1..$n"
+diag "$pass passed, $fail failed"
+[ "$fail" = 0 ]
