@@ -82,7 +82,6 @@ static struct workqueue_struct *ph_dl_wq;
 static void ph_dl_fire(struct work_struct *work);
 static DECLARE_WORK(ph_dl_work, ph_dl_fire);
 
-
 static void ph_life_put(struct ph_life *l)
 {
 	if (!refcount_dec_and_test(&l->ref))
@@ -181,7 +180,7 @@ static void ph_dl_fire_one(struct ph_life *l)
 	u32 gen;
 
 	kref_get(&h->ref);	/* alive: queued until just now */
-	l->firing = true;
+	WRITE_ONCE(l->firing, true);
 	cred = get_cred(l->dl_cred);
 	escalate = l->escalate;
 	sig = escalate ? SIGKILL : l->sig;
@@ -208,7 +207,7 @@ static void ph_dl_fire_one(struct ph_life *l)
 	/* Never the last reference: a release waits for !firing. */
 	ph_handle_put(h);
 	mutex_lock(&ph_dl_lock);
-	l->firing = false;
+	WRITE_ONCE(l->firing, false);
 	mutex_unlock(&ph_dl_lock);
 	/* Pairs with wait_var_event() in ph_life_release(). */
 	smp_mb();
