@@ -38,10 +38,11 @@
  *    .dl_cred change under ph_dl_lock.  While queued, the handle is alive
  *    (its release dequeues it under ph_dl_lock before dropping the
  *    table's reference), so the firing work takes a handle reference
- *    under the lock and sets .firing.  It holds no file, so the release
- *    waits until .firing is clear, which the work clears after dropping
- *    that reference: the table's is always the last, and the table
- *    (freed at the last close) outlives every use of its handles.
+ *    under the lock and sets .firing.  It holds no file, so whoever takes
+ *    a life out of @lives (a release, a cancel) waits until .firing is
+ *    clear, which the work clears after dropping that reference: the
+ *    table's is always the last, and the table (freed at the last close)
+ *    outlives every use of its handles.
  *    Re-arming or cancelling bumps .gen: a firing that finds .gen
  *    changed does not queue its escalation.
  */
@@ -261,6 +262,16 @@ static struct ph_life *ph_life_of(struct ph_table *t, struct ph_handle *h,
 	return l;
 }
 
+/*
+ * A life leaves @lives: wait for a firing in progress, which holds a handle
+ * reference without holding the file, to drop it, so that the table's
+ * reference stays the last (and the table outlives every use of it).
+ */
+static void ph_life_wait_firing(struct ph_life *l)
+{
+	wait_var_event(&l->firing, !READ_ONCE(l->firing));
+}
+
 /**
  * ph_life_acquire() - Give a new handle kill on release.
  * @t: the table
@@ -309,11 +320,7 @@ void ph_life_release(struct ph_table *t, struct ph_handle *h, bool kill)
 	if (ph_dl_dequeue(l))
 		refcount_dec(&l->ref);	/* not the last: @lives held one */
 	mutex_unlock(&ph_dl_lock);
-	/*
-	 * A firing in progress holds a handle reference without holding the
-	 * file: let it drop that before the table's goes (and the table).
-	 */
-	wait_var_event(&l->firing, !READ_ONCE(l->firing));
+	ph_life_wait_firing(l);
 	if (kill && l->kor_cred)
 		ph_life_kill(h, l->kor_cred, SIGKILL);
 	ph_life_put(l);
@@ -360,6 +367,7 @@ int ph_life_arm(struct ph_table *t, struct ph_handle *h,
 	/* Cancelled and no kill on release: the handle costs nothing again. */
 	if (!d->timeout_ns && !l->kor_cred) {
 		xa_erase(&t->lives, h->id);
+		ph_life_wait_firing(l);
 		ph_life_put(l);
 	}
 out:
