@@ -142,8 +142,8 @@ TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 850)
 
 	/* A, then B. */
 	ASSERT_EQ(0, kill(a.pid, SIGKILL));
-	ASSERT_EQ(0, kill(b.pid, SIGKILL));
 	t0 = ph_now_ns(CLOCK_MONOTONIC);
+	ASSERT_EQ(0, kill(b.pid, SIGKILL));
 
 	/*
 	 * (b): once the kernel reported B's exit (B reaped), a NOHANG WAIT

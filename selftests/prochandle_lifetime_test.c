@@ -359,6 +359,7 @@ TEST_F(ph, kor_setuid_target_refused)
 		close(go[1]);
 		close(ready[0]);
 		become_nobody();
+		CHILD_CHECK(write(ready[1], "n", 1) == 1);
 		CHILD_CHECK(read(go[0], &c, 1) == 1);
 		snprintf(rs, sizeof(rs), "%d", ready[1]);
 		execl(SUID_BIN, "ph-helper", "--ph-helper", "suid", rs, NULL);
@@ -367,6 +368,8 @@ TEST_F(ph, kor_setuid_target_refused)
 	ph_track(self, x);
 	close(go[0]);
 	close(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));	/* X is nobody's now */
+	ASSERT_EQ('n', c);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	n = fork();
 	ASSERT_LE(0, n);
