@@ -157,12 +157,24 @@ st=$?
 end
 
 begin deadline_not_reached_0
-# It has ended (a zombie of ours) before its deadline.
-sh -c 'exit 0' &
-spid=$!
-run deadline -s KILL 20 "$spid"
+# A process that ends, when told, long before its deadline: told once
+# prochandle's table lists its handle (fdinfo), a state, not a sleep.
+mkfifo "$T/go"
+sh -c 'read -r x <"$1"' sh "$T/go" &
+lpid=$!
+bgpids="$bgpids $lpid"
+tmo "$PH" deadline -s KILL 20 "$lpid" >"$T/out" 2>"$T/err" &
+dpid=$!
+i=0
+until grep -qs "^handle:" /proc/"$dpid"/fdinfo/* || [ $i -ge 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+[ $i -lt 400 ] || bad "prochandle deadline never acquired $lpid"
+echo go >"$T/go"
+wait "$dpid"
+rc=$?
 expect_rc 0
-wait "$spid"
 end
 
 begin deadline_no_such_process_127
