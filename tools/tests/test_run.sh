@@ -163,7 +163,7 @@ mkfifo "$T/go"
 sh -c 'read -r x <"$1"' sh "$T/go" &
 lpid=$!
 bgpids="$bgpids $lpid"
-tmo "$PH" deadline -s KILL 20 "$lpid" >"$T/out" 2>"$T/err" &
+"$PH" deadline -s KILL 20 "$lpid" >"$T/out" 2>"$T/err" &
 dpid=$!
 i=0
 until grep -qs "^handle:" /proc/"$dpid"/fdinfo/* || [ $i -ge 400 ]; do
