@@ -11,6 +11,7 @@
  */
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/minmax.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
@@ -182,7 +183,7 @@ static long ph_ioc_info(struct ph_table *t, void *karg,
 		ph_record_fill(h->rec, &i->exit);
 	ph_handle_put(h);
 	/* A v1 caller's struct ends before @exit. */
-	if (copy_to_user(uarg, i, usize < sizeof(*i) ? usize : sizeof(*i)))
+	if (copy_to_user(uarg, i, min(usize, sizeof(*i))))
 		return -EFAULT;
 	return 0;
 }

@@ -503,7 +503,7 @@ TEST_F(ph, killer_uid_unmapped)
 	st = ph_reap(pid);
 	ASSERT_EQ(0, got.ret);
 	EXPECT_EQ(getpid(), got.exit.killer_pid);
-	EXPECT_EQ(overflow, got.exit.killer_uid);
+	EXPECT_EQ((__u32)overflow, got.exit.killer_uid);
 	s.uid = overflow;
 	expect_killer(_metadata, &got.exit, &s, st, SIGTERM);
 	close(rep);
