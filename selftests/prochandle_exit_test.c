@@ -23,9 +23,12 @@ static long long tick_ns(void)
 	return 1000000000LL / sysconf(_SC_CLK_TCK);
 }
 
+/* @arg points to the milliseconds to burn (a static long). */
 static void *burn_thread(void *arg)
 {
-	burn((long)(intptr_t)arg, (long)(intptr_t)arg / 3);
+	long ms = *(const long *)arg;
+
+	burn(ms, ms / 3);
 	return NULL;
 }
 
@@ -50,11 +53,12 @@ static void run_memory(void)
 
 static void run_threads(void)
 {
+	static long ms[3] = { 40, 60, 80 };
 	pthread_t t[3];
 	int i;
 
 	for (i = 0; i < 3; i++)
-		pthread_create(&t[i], NULL, burn_thread, (void *)(intptr_t)(40 + 20 * i));
+		pthread_create(&t[i], NULL, burn_thread, &ms[i]);
 	touch_mib(8);
 	burn(30, 10);
 	for (i = 0; i < 3; i++)
@@ -64,11 +68,12 @@ static void run_threads(void)
 /* The leader exits first: the last thread's exit reports the group's. */
 static void run_leader_first(void)
 {
+	static long ms[2] = { 60, 100 };
 	pthread_t t[2];
 	int i;
 
 	for (i = 0; i < 2; i++)
-		pthread_create(&t[i], NULL, burn_thread, (void *)(intptr_t)(60 + 40 * i));
+		pthread_create(&t[i], NULL, burn_thread, &ms[i]);
 	burn(10, 0);
 	pthread_exit(NULL);
 }

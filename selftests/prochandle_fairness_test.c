@@ -433,12 +433,15 @@ TEST_F(ph, rdonly_file_rights)
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 				     .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c;
 		int got, mine;
 
 		close(sv[0]);
 		CHILD_CHECK(!setgid(PH_NOBODY) && !setuid(PH_NOBODY));
 		CHILD_CHECK(recvmsg(sv[1], &mh, 0) == 1);
-		memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(got));
+		c = CMSG_FIRSTHDR(&mh);
+		CHILD_CHECK(c && c->cmsg_type == SCM_RIGHTS);
+		memcpy(&got, CMSG_DATA(c), sizeof(got));
 		ro_probe(got, getpid(), r);
 		/* What it could do with a table of its own, opened O_RDWR. */
 		mine = ioc_open();

@@ -61,7 +61,7 @@ static const char *const poll_codes[] = {
 	"POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP",
 };
 
-#define CODES(a) { a, sizeof(a) / sizeof(a[0]) }
+#define CODES(a) { (a), sizeof(a) / sizeof((a)[0]) }
 
 const char *si_code_name(int sig, int code, char *buf, size_t len)
 {
