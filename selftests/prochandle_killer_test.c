@@ -45,12 +45,13 @@ static void *tid_thread(void *arg)
 }
 
 /*
- * A child (as @uid unless 0) that reports the siginfo of the first @sig it
- * gets, and dies of the next one (SA_RESETHAND).  With @thread, a second
- * thread is started and its tid sent first.  Returns its pid; *@rep reads
- * the reports.
+ * fork() a child with seen_handler installed for @sig: SA_SIGINFO, and
+ * SA_RESETHAND, so that the first @sig is reported and the next is fatal.
+ * Returns 0 in the child, whose reports (and anything else it writes to
+ * seen_fd) *@rep reads in the parent; the child's pid in the parent; -1 on
+ * failure.
  */
-static pid_t spawn_observer(int sig, uid_t uid, bool thread, int *rep)
+static pid_t fork_seen(int sig, int *rep)
 {
 	int p[2];
 	pid_t pid;
@@ -63,14 +64,36 @@ static pid_t spawn_observer(int sig, uid_t uid, bool thread, int *rep)
 			.sa_sigaction = seen_handler,
 			.sa_flags = SA_SIGINFO | SA_RESETHAND,
 		};
-		pthread_t t;
-		pid_t tid;
 
 		close(p[0]);
 		seen_fd = p[1];
+		if (sigaction(sig, &sa, NULL))
+			_exit(94);
+		return 0;
+	}
+	close(p[1]);
+	if (pid < 0)
+		close(p[0]);
+	else
+		*rep = p[0];
+	return pid;
+}
+
+/*
+ * A child (as @uid unless 0) that reports the siginfo of the first @sig it
+ * gets, and dies of the next one.  With @thread, a second thread is started
+ * and its tid sent first.  Returns its pid; *@rep reads the reports.
+ */
+static pid_t spawn_observer(int sig, uid_t uid, bool thread, int *rep)
+{
+	pid_t pid = fork_seen(sig, rep);
+
+	if (pid == 0) {
+		pthread_t t;
+		pid_t tid;
+
 		if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 			_exit(97);
-		sigaction(sig, &sa, NULL);
 		if (thread) {
 			/* the second thread's tid, for tgkill() */
 			pthread_create(&t, NULL, tid_thread, NULL);
@@ -78,16 +101,14 @@ static pid_t spawn_observer(int sig, uid_t uid, bool thread, int *rep)
 				      10000))
 				_exit(96);
 			tid = __atomic_load_n(&second_tid, __ATOMIC_SEQ_CST);
-			if (write(p[1], &tid, sizeof(tid)) != sizeof(tid))
+			if (write(seen_fd, &tid, sizeof(tid)) != sizeof(tid))
 				_exit(96);
 		}
-		if (write(p[1], "r", 1) != 1)
+		if (write(seen_fd, "r", 1) != 1)
 			_exit(95);
 		for (;;)
 			pause();
 	}
-	close(p[1]);
-	*rep = p[0];
 	return pid;
 }
 
@@ -291,23 +312,17 @@ TEST_F(ph, killer_dropped_generation_not_counted)
  */
 static pid_t spawn_crasher(int core_mib, int *go, int *rep)
 {
-	int g[2], r[2];
+	int g[2];
 	pid_t pid;
 
-	if (pipe2(g, O_CLOEXEC) || pipe2(r, O_CLOEXEC))
+	if (pipe2(g, O_CLOEXEC))
 		return -1;
-	pid = fork();
+	pid = fork_seen(SIGSEGV, rep);
 	if (pid == 0) {
-		struct sigaction sa = {
-			.sa_sigaction = seen_handler,
-			.sa_flags = SA_SIGINFO | SA_RESETHAND,
-		};
 		struct rlimit rl = { 0, 0 };
 		char b;
 
 		close(g[1]);
-		close(r[0]);
-		seen_fd = r[1];
 		if (core_mib) {
 			rl.rlim_cur = RLIM_INFINITY;
 			rl.rlim_max = RLIM_INFINITY;
@@ -316,7 +331,6 @@ static pid_t spawn_crasher(int core_mib, int *go, int *rep)
 				_exit(96);
 		}
 		setrlimit(RLIMIT_CORE, &rl);
-		sigaction(SIGSEGV, &sa, NULL);
 		if (read(g[0], &b, 1) != 1)
 			_exit(99);
 		/* faults twice: the handler returns to the faulting store */
@@ -324,9 +338,10 @@ static pid_t spawn_crasher(int core_mib, int *go, int *rep)
 		_exit(98);
 	}
 	close(g[0]);
-	close(r[1]);
-	*go = g[1];
-	*rep = r[0];
+	if (pid < 0)
+		close(g[1]);
+	else
+		*go = g[1];
 	return pid;
 }
 
