@@ -15,12 +15,7 @@
 
 #include <linux/prochandle.h>
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
+#include "ph_syscall.h"	/* lib/ (see there) */
 
 #define DEV		"/dev/" PH_DEVICE_NAME
 /* Same device, same direction and size as INFO, a number nobody handles. */

@@ -10,9 +10,9 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ph_syscall.h"
 #include "prochandle.h"
 
 #define PH_API __attribute__((visibility("default")))
@@ -299,10 +299,6 @@ PH_API int ph_acquire_pidfd(int fd, int pidfd, __u64 *handle)
 		return -EBADF;
 	return acquire(fd, pidfd, PH_ACQUIRE_PIDFD, 0, handle);
 }
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434	/* the same on every architecture */
-#endif
 
 /*
  * ph_pidfd() opens the pidfd by number, and the number could have been

@@ -48,6 +48,14 @@
 
 #include <linux/prochandle.h>
 
+/*
+ * Syscall numbers an older C library does not name: lib/ph_syscall.h, on
+ * the include path inside the repository (see there for a kernel tree).
+ */
+#if __has_include("ph_syscall.h")
+#include "ph_syscall.h"
+#endif
+
 #include "kselftest_harness.h"
 
 #define PH_DEV		"/dev/prochandle"

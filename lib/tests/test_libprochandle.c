@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ph_syscall.h"
 #include "prochandle.h"
 
 #define KSFT_PASS 0
@@ -1349,13 +1350,6 @@ static void test_info_v1_size(void)
 /* ---- runner ------------------------------------------------------------ */
 
 /* ---- pidfds (libprochandle 2) ------------------------------------------ */
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 /* The "Pid:" line of a pidfd's fdinfo: its pid, -1 once reaped; -2: none. */
 static long pidfd_pid(int pidfd)
