@@ -17,46 +17,10 @@
 # helpers/prochandle.static beside this script).
 
 here=$(cd "$(dirname "$0")" && pwd)
-PH=${PROCHANDLE:-$(command -v prochandle)}
-[ -n "$PH" ] || PH=$here/helpers/prochandle.static
+# shellcheck source=tools/tests/tap.sh
+. "$here/tap.sh"
 RUNAS=$here/helpers/ph-runas
-T=$(mktemp -d /tmp/ph-cli.XXXXXX) || exit 1
-n=0 pass=0 fail=0 skip=0 bgpids=
-
-cleanup() {
-	# shellcheck disable=SC2086
-	[ -z "$bgpids" ] || kill -KILL $bgpids 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-diag() { echo "# $*"; }
-
-# begin NAME ... end: one TAP test; check helpers set bad=1.
-begin() { name=$1; bad=0; }
-end() {
-	n=$((n + 1))
-	if [ "$bad" = 0 ]; then
-		pass=$((pass + 1))
-		echo "ok $n $name"
-	else
-		fail=$((fail + 1))
-		echo "not ok $n $name"
-	fi
-}
-skipped() {
-	n=$((n + 1)) skip=$((skip + 1))
-	echo "ok $n $1 # SKIP $2"
-}
-bad() { diag "$name: $*"; bad=1; }
-
-# Bounded runs: nothing here may hang the suite.
-if command -v timeout >/dev/null 2>&1; then
-	tmo() { timeout 60 "$@"; }
-else
-	tmo() { "$@"; }
-fi
+tap_init ph-cli
 
 # run ARGS...: prochandle, stdout in $T/out, stderr in $T/err, status $rc.
 run() {
@@ -152,12 +116,7 @@ now_cs() {
 # A pid that names no process.
 NOPID=2147483647
 
-echo "TAP version 13"
-if [ ! -e /dev/prochandle ]; then
-	echo "1..0 # SKIP /dev/prochandle missing (module not loaded)"
-	exit 4
-fi
-diag "testing $PH"
+tap_header
 
 # ---- basics ---------------------------------------------------------------
 
@@ -702,8 +661,4 @@ else
 	skipped device_missing_message "cannot unshare a mount namespace"
 fi
 
-echo "1..$n"
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-[ "$fail" = 0 ] || exit 1
-[ "$pass" -gt 0 ] || exit 4
-exit 0
+tap_finish totals

@@ -13,42 +13,15 @@
 # shellcheck disable=SC2016 # the sh -c scripts expand their own arguments
 
 here=$(cd "$(dirname "$0")" && pwd)
-PH=${PROCHANDLE:-$(command -v prochandle)}
-[ -n "$PH" ] || PH=$here/helpers/prochandle.static
-T=$(mktemp -d /tmp/ph-rec.XXXXXX) || exit 1
-n=0 fail=0 bgpids=
+# shellcheck source=tools/tests/tap.sh
+. "$here/tap.sh"
+tap_init ph-rec
 
-cleanup() {
-	# shellcheck disable=SC2086
-	[ -z "$bgpids" ] || kill -KILL $bgpids 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-diag() { echo "# $*"; }
-begin() { name=$1; bad=0; }
-end() {
-	n=$((n + 1))
-	if [ "$bad" = 0 ]; then
-		echo "ok $n $name"
-	else
-		fail=$((fail + 1))
-		echo "not ok $n $name"
-	fi
-}
-bad() { diag "$name: $*"; bad=1; }
 # expect_re FILE ERE: FILE has a line matching ERE.
 expect_re() {
 	grep -Eq -e "$2" "$1" ||
 		bad "$(basename "$1") lacks /$2/: '$(head -c 400 "$1" | tr '\n' '|')'"
 }
-
-if command -v timeout >/dev/null 2>&1; then
-	tmo() { timeout 60 "$@"; }
-else
-	tmo() { "$@"; }
-fi
 
 # spawn NAME CODE: a child blocked until `release NAME`, then exits CODE.
 spawn() {
@@ -81,12 +54,7 @@ finish_ph() {
 	exec 7<&-
 }
 
-echo "TAP version 13"
-if [ ! -e /dev/prochandle ]; then
-	echo "1..0 # SKIP /dev/prochandle missing (module not loaded)"
-	exit 4
-fi
-diag "testing $PH"
+tap_header
 
 # Seconds with decimals, KiB/MiB/GiB: the words of the record.
 USAGE='[0-9]+\.[0-9]+ s CPU, [0-9.]+ (KiB|MiB|GiB) peak, ran [0-9]+\.[0-9]+ s$'
@@ -175,5 +143,4 @@ grep -q '^cpu:' "$T/out" && bad "a record for a running process"
 release f
 end
 
-echo "1..$n"
-[ "$fail" = 0 ]
+tap_finish plain
