@@ -8,7 +8,7 @@
 #                                                copy with a planted finding)
 #
 # Steps: checkpatch w1 sparse kernel-doc coccinelle gcc clang clang-tidy
-# shellcheck.
+# bindings shellcheck.
 # Nothing is written into the source tree; kernel tools (checkpatch,
 # kernel-doc, coccinelle scripts) are used in place from linux-source-6.1.
 

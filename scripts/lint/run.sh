@@ -15,6 +15,9 @@
 #   gcc, clang   user space (lib, tools, selftests, tests, bench) built
 #                with -Wall -Wextra -Werror by that compiler
 #   clang-tidy   user space, configuration in .clang-tidy
+#   bindings     the uapi constants and struct sizes of the Go and Python
+#                bindings against the header (scripts/lint/uapi-bindings.py
+#                says what is compared and what is only pending)
 #   and step shellcheck: every shell script, that is *.sh and every file
 #   whose first line names a shell (#!/bin/sh, #!/bin/bash, #!/usr/bin/env)
 #
@@ -38,7 +41,7 @@ top=$(cd "$here/../.." && pwd)
 src=$(cd "${LINT_SRC:-$top}" && pwd)
 supp=$here/suppressions
 jobs=${LINT_JOBS:-$(nproc 2>/dev/null || echo 2)}
-all_steps="checkpatch w1 sparse kernel-doc coccinelle gcc clang clang-tidy shellcheck"
+all_steps="checkpatch w1 sparse kernel-doc coccinelle gcc clang clang-tidy bindings shellcheck"
 
 if [ -z "${KDIR:-}" ]; then
 	kver=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' -printf '%f\n' |
@@ -340,6 +343,19 @@ step_clang-tidy() {
 		sed -E "s#^$d/##; s#^([^:]+:[0-9]+):[0-9]+: (warning|error): (.*) \[([^]]+)\]\$#\\1: \\4: \\3#" |
 		sort -u | filter clang-tidy "$d" >"$out"
 	report "$out"
+}
+
+# go/uapi.go and python/prochandle/_uapi.py against uapi/linux/prochandle.h:
+# one "ok"/"not ok" line a value, "# pending:" for what a binding lacks yet.
+step_bindings() {
+	local out=$work/bindings.out
+	command -v go >/dev/null || "$top/scripts/deps.sh" go >&2 ||
+		{ echo "  go is not installed"; return 1; }
+	command -v python3 >/dev/null || { echo "  python3 is not installed"; return 1; }
+	nice "$here/uapi-bindings.py" "$work/src" >"$out" 2>&1
+	local rc=$?
+	sed 's/^/  /' "$out"
+	return $rc
 }
 
 # Every shell script (see the top of this file for what to do with a
