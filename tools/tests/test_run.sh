@@ -13,38 +13,10 @@
 # helpers/prochandle.static beside this script).
 
 here=$(cd "$(dirname "$0")" && pwd)
-PH=${PROCHANDLE:-$(command -v prochandle)}
-[ -n "$PH" ] || PH=$here/helpers/prochandle.static
-T=$(mktemp -d /tmp/ph-run.XXXXXX) || exit 1
-n=0 pass=0 fail=0 bgpids=
+# shellcheck source=tools/tests/tap.sh
+. "$here/tap.sh"
+tap_init ph-run
 
-cleanup() {
-	# shellcheck disable=SC2086
-	[ -z "$bgpids" ] || kill -KILL $bgpids 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-diag() { echo "# $*"; }
-begin() { name=$1; bad=0; }
-end() {
-	n=$((n + 1))
-	if [ "$bad" = 0 ]; then
-		pass=$((pass + 1))
-		echo "ok $n $name"
-	else
-		fail=$((fail + 1))
-		echo "not ok $n $name"
-	fi
-}
-bad() { diag "$name: $*"; bad=1; }
-
-if command -v timeout >/dev/null 2>&1; then
-	tmo() { timeout 60 "$@"; }
-else
-	tmo() { "$@"; }
-fi
 run() {
 	tmo "$PH" "$@" >"$T/out" 2>"$T/err"
 	rc=$?
@@ -58,11 +30,7 @@ now_cs() {
 	echo "${up%.*}${up#*.}" | sed 's/^0*//;s/^$/0/'
 }
 
-echo "TAP version 13"
-if [ ! -c /dev/prochandle ]; then
-	echo "1..0 # SKIP /dev/prochandle missing"
-	exit 4
-fi
+tap_header
 
 begin run_exit_status
 run run -- sh -c 'exit 3'
@@ -182,6 +150,4 @@ run deadline 1 999999
 expect_rc 127
 end
 
-echo "1..$n"
-diag "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tap_finish counts
