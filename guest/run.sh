@@ -25,6 +25,9 @@
 #                                   vCPU; the guest clock counts instructions
 #                                   (1 ns = 1 instruction), so timings are the
 #                                   same on every run and host (make bench)
+#   PH_BOOT_TIMEOUT       seconds for the guest's init to start (default a
+#                         quarter of --timeout, within 300..600); a guest
+#                         that misses it is booted once more
 #   PH_TEST_TIMEOUT, PH_SELFCHECK_TIMEOUT  passed on to guest/run-tests.sh
 #   COMMAND...            shell command line run by the guest's sh, as root,
 #                         in /tmp; default: every test under
@@ -154,10 +157,37 @@ if [ "$interactive" = 1 ]; then
 	"${qemu[@]}" -nographic -serial mon:stdio -serial "file:$result" || true
 	: >"$console"
 else
-	touch "$result"
-	timeout -k 5 "$timeout" "${qemu[@]}" -display none \
-		-serial "file:$console" -serial "file:$result" </dev/null &
-	qpid=$!
+	# A boot that never reaches init: QEMU idles and the console stays
+	# silent (seen once under TCG with the debug kernel; no module code
+	# has run by then).  The guest gets $boot_limit seconds to say
+	# PH-INSMOD; if it does not, that boot is killed, its console kept
+	# as console.boot1.log, and the guest booted once more.  A second
+	# silent boot is a failure like any other.
+	boot_limit=$((timeout / 4))
+	[ "$boot_limit" -ge 300 ] || boot_limit=300
+	[ "$boot_limit" -le 600 ] || boot_limit=600
+	boot_limit=${PH_BOOT_TIMEOUT:-$boot_limit}
+	for attempt in 1 2; do
+		: >"$result"
+		: >"$console"
+		timeout -k 5 "$timeout" "${qemu[@]}" -display none \
+			-serial "file:$console" -serial "file:$result" </dev/null &
+		qpid=$!
+		booted=0
+		while kill -0 "$qpid" 2>/dev/null; do
+			if grep -q '^PH-INSMOD' "$result"; then booted=1; break; fi
+			[ $(($(date +%s) - start)) -lt "$boot_limit" ] || break
+			sleep 1
+		done
+		if [ "$booted" = 1 ] || ! kill -0 "$qpid" 2>/dev/null || [ "$attempt" = 2 ]; then
+			break
+		fi
+		echo "guest: init did not start within ${boot_limit}s (console: $(wc -c <"$console") bytes); booting once more" >&2
+		kill "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+		cp "$console" "$out/console.boot1.log"
+		start=$(date +%s)
+	done
 	if [ "$show" != none ]; then
 		# Follow the verdict port live until QEMU is gone.
 		tail -n +1 -F --pid="$qpid" "$result" 2>/dev/null |
