@@ -280,9 +280,23 @@ class TestEvents(Base):
         self.assertEqual(self.table.read_events(), [])
 
     def test_events_many_with_other_tasks(self):
+        # events() must wait for the table without blocking the loop: the
+        # collector starts on an empty queue, and the kids exit only after
+        # another task has run.  A blocking read would hold the loop (the
+        # timer thread then ends the kids) and see its first event with
+        # ticks still 0.  (Exiting the kids before collecting let all 30
+        # events be queued already, so a correct events() never had to
+        # wait and the test failed at random.)
         kids = [self.kid() for _ in range(30)]
         for k in kids:
             self.table.acquire(k.pid)
+        gone = threading.Event()
+
+        def end_kids():
+            if not gone.is_set():
+                gone.set()
+                for k in kids:
+                    k.exit(0)
 
         async def main():
             ticks = 0
@@ -291,22 +305,30 @@ class TestEvents(Base):
                 nonlocal ticks
                 while True:
                     ticks += 1
+                    if ticks == 3:
+                        end_kids()
                     await asyncio.sleep(0)
 
             task = asyncio.create_task(other())
-            for k in kids:
-                k.exit(0)
+            first = None
             pids = set()
             async for ev in self.table.events():
+                if first is None:
+                    first = ticks
                 pids.add(ev.pid)
                 if len(pids) == len(kids):
                     break
             task.cancel()
-            return pids, ticks
+            return pids, first
 
-        pids, ticks = asyncio.run(asyncio.wait_for(main(), 60))
+        fallback = threading.Timer(10, end_kids)
+        fallback.start()
+        try:
+            pids, first = asyncio.run(asyncio.wait_for(main(), 60))
+        finally:
+            fallback.cancel()
         self.assertEqual(pids, {k.pid for k in kids})
-        self.assertGreater(ticks, 0)     # the loop was never blocked
+        self.assertGreaterEqual(first, 3)   # the loop ran while it waited
 
 
 class TestReadme(unittest.TestCase):
