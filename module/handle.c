@@ -22,8 +22,9 @@
  *     memory is freed only after an RCU grace period.
  *  2. RELEASE sets PH_HF_RELEASED with one atomic fetch_or: exactly one
  *     caller sees the bit clear and wins; the others get EBADF.  The winner
- *     erases the id, drops an unread event (events.c), cancels a deadline
- *     and kills on release (lifetime.c), then drops the table's
+ *     erases the id, drops an unread event (events.c), stops tracking
+ *     (track.c), cancels a deadline and kills on release (lifetime.c),
+ *     then drops the table's
  *     reference.  From then on step 1 fails for every new call.
  *  3. A WAIT that returns a status makes the handle DONE: it caches the
  *     status in the handle and drops the process reference, which delivers
@@ -302,6 +303,7 @@ int ph_handle_release(struct ph_table *t, u64 id)
 	}
 	ph_table_erase(t, id);
 	ph_events_remove(t, h);
+	ph_track_release(t, h);		/* kills first if kill on release */
 	ph_life_release(t, h, true);	/* cancel; kill on release */
 	ph_handle_put(h);	/* ours */
 	ph_handle_put(h);	/* the table's */

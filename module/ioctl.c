@@ -24,7 +24,7 @@
 
 #define PH_ACQUIRE_START	(PH_ACQUIRE_STARTTIME | PH_ACQUIRE_STARTTIME_TICKS)
 #define PH_ACQUIRE_FLAGS	(PH_ACQUIRE_START | PH_ACQUIRE_PIDFD | \
-				 PH_ACQUIRE_KILL_ON_RELEASE)
+				 PH_ACQUIRE_KILL_ON_RELEASE | PH_ACQUIRE_TRACK)
 
 /* Clock ticks as field 22 of /proc/PID/stat counts them. */
 static u64 ph_ns_to_ticks(u64 ns)
@@ -116,6 +116,14 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 		err = ph_life_acquire(t, h);	/* the caller's credentials */
 		if (err)
 			goto free;
+	}
+	if (a->flags & PH_ACQUIRE_TRACK) {
+		err = ph_track_attach(t, h);	/* the last that can fail */
+		if (err) {
+			atomic_or(PH_HF_RELEASED, &h->flags);
+			ph_life_release(t, h, false);
+			goto free;
+		}
 	}
 	/* Nothing can fail from here: link to the exit watch, then publish. */
 	ph_watch_link(rcu_dereference_protected(h->watch, true), h);

@@ -74,6 +74,7 @@ struct ph_life {
 	bool queued;
 	bool escalate;			/* @node is the SIGKILL after grace */
 	bool firing;			/* ph_dl_fire_one() holds @h */
+	bool kor_sent;			/* killed on release early (track.c) */
 };
 
 static DEFINE_MUTEX(ph_dl_lock);
@@ -272,6 +273,21 @@ static void ph_life_wait_firing(struct ph_life *l)
 	wait_var_event(&l->firing, !READ_ONCE(l->firing));
 }
 
+/* Give @h kill on release judged with @cred (a reference is taken). */
+static int ph_life_kor(struct ph_table *t, struct ph_handle *h,
+		       const struct cred *cred)
+{
+	struct ph_life *l;
+
+	lockdep_assert_held(&t->life_lock);
+	l = ph_life_of(t, h, true);
+	if (IS_ERR(l))
+		return PTR_ERR(l);
+	l->kor_cred = get_cred(cred);
+	atomic_or(PH_HF_KILL_ON_RELEASE, &h->flags);
+	return 0;
+}
+
 /**
  * ph_life_acquire() - Give a new handle kill on release.
  * @t: the table
@@ -283,16 +299,67 @@ static void ph_life_wait_firing(struct ph_life *l)
  */
 int ph_life_acquire(struct ph_table *t, struct ph_handle *h)
 {
-	struct ph_life *l;
+	int err;
 
 	mutex_lock(&t->life_lock);
-	l = ph_life_of(t, h, true);
-	if (!IS_ERR(l)) {
-		l->kor_cred = get_current_cred();
-		atomic_or(PH_HF_KILL_ON_RELEASE, &h->flags);
+	err = ph_life_kor(t, h, current_cred());
+	mutex_unlock(&t->life_lock);
+	return err;
+}
+
+/**
+ * ph_life_inherit() - A tracked child's handle inherits kill on release.
+ * @t: the table
+ * @h: the child's handle, not yet published
+ * @parent: its parent's handle in @t, which has PH_HF_KILL_ON_RELEASE
+ *
+ * The child's kill is judged with the very credentials saved for the
+ * parent's (shared, referenced), those of whoever acquired the parent.
+ * Nothing to inherit if the parent's handle was released meanwhile.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ph_life_inherit(struct ph_table *t, struct ph_handle *h,
+		    struct ph_handle *parent)
+{
+	struct ph_life *pl;
+	int err = 0;
+
+	mutex_lock(&t->life_lock);
+	pl = xa_load(&t->lives, parent->id);
+	if (pl && pl->kor_cred)
+		err = ph_life_kor(t, h, pl->kor_cred);
+	mutex_unlock(&t->life_lock);
+	return err;
+}
+
+/**
+ * ph_life_kill_now() - Kill on release now, ahead of the release.
+ * @t: the table
+ * @h: the handle, about to be released
+ *
+ * Tracking (track.c) kills a tracked process before it stops tracking
+ * it, so that a child it forks meanwhile is still tracked, and killed in
+ * its turn; the release then sends nothing more (nor counts it twice).
+ */
+void ph_life_kill_now(struct ph_table *t, struct ph_handle *h)
+{
+	const struct cred *cred = NULL;
+	struct ph_life *l;
+
+	if (!(atomic_read(&h->flags) & PH_HF_KILL_ON_RELEASE))
+		return;
+	mutex_lock(&t->life_lock);
+	l = xa_load(&t->lives, h->id);
+	if (l && l->kor_cred && !l->kor_sent) {
+		l->kor_sent = true;
+		cred = get_cred(l->kor_cred);
 	}
 	mutex_unlock(&t->life_lock);
-	return PTR_ERR_OR_ZERO(l);
+	if (cred) {
+		ph_life_kill(h, cred, SIGKILL);
+		put_cred(cred);
+	}
 }
 
 /**
@@ -321,7 +388,7 @@ void ph_life_release(struct ph_table *t, struct ph_handle *h, bool kill)
 		refcount_dec(&l->ref);	/* not the last: @lives held one */
 	mutex_unlock(&ph_dl_lock);
 	ph_life_wait_firing(l);
-	if (kill && l->kor_cred)
+	if (kill && l->kor_cred && !l->kor_sent)
 		ph_life_kill(h, l->kor_cred, SIGKILL);
 	ph_life_put(l);
 }

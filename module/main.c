@@ -4,7 +4,7 @@
  *
  * Module setup: the misc device, its read-only counters in sysfs
  * (/sys/class/misc/prochandle/{files,handles,task_refs,kills,
- * kills_refused}) and the
+ * kills_refused,track_lost}) and the
  * max_handles parameter.
  */
 #include <linux/device.h>
@@ -59,12 +59,20 @@ static ssize_t kills_refused_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(kills_refused);
 
+static ssize_t track_lost_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ph_nr_track_lost));
+}
+static DEVICE_ATTR_RO(track_lost);
+
 static struct attribute *ph_attrs[] = {
 	&dev_attr_files.attr,
 	&dev_attr_handles.attr,
 	&dev_attr_task_refs.attr,
 	&dev_attr_kills.attr,
 	&dev_attr_kills_refused.attr,
+	&dev_attr_track_lost.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ph);
@@ -99,11 +107,16 @@ static int __init ph_init(void)
 	err = ph_life_init();
 	if (err)
 		goto err_watch;
-	err = misc_register(&ph_misc);
+	err = ph_track_init();
 	if (err)
 		goto err_life;
+	err = misc_register(&ph_misc);
+	if (err)
+		goto err_track;
 	return 0;
 
+err_track:
+	ph_track_teardown();
 err_life:
 	ph_life_teardown();
 err_watch:
@@ -123,6 +136,7 @@ err_handles:
 static void __exit ph_exit(void)
 {
 	misc_deregister(&ph_misc);
+	ph_track_teardown();
 	ph_life_teardown();
 	ph_watch_teardown();
 	ph_record_teardown();

@@ -9,6 +9,7 @@
  *   ioctl.c   the ioctls
  *   wait.c    PH_IOC_WAIT and the deadline of a restarted timed WAIT
  *   lifetime.c  kill on release and deadlines (SPEC 11)
+ *   track.c   tracking descendants, FORK and EXEC records (SPEC 12)
  *   main.c    module setup and teardown, counters, parameters
  *
  * A table (one per open file) maps 64-bit ids to handles.  A handle holds
@@ -52,6 +53,22 @@ struct pid;
 /* Hint slots of the event queue's ordered insert (events.c). */
 #define PH_EV_HINTS	4
 
+/*
+ * A FORK or EXEC record (track.c), on ph_table.tevents under ev_lock.
+ * It holds a reference on each struct pid it names.
+ */
+struct ph_tev {
+	struct list_head node;
+	u32 seq;			/* place in the event order */
+	u32 type;			/* PH_EVENT_FORK or PH_EVENT_EXEC */
+	u32 flags;			/* PH_EVENT_F_* */
+	u64 handle;			/* the tracked process's handle */
+	u64 child;			/* FORK: the child's handle, or 0 */
+	struct pid *pid;		/* the tracked process */
+	struct pid *child_pid;		/* FORK: the child, or NULL */
+	u64 time;			/* CLOCK_BOOTTIME ns */
+};
+
 /* One open /dev/prochandle file. */
 struct ph_table {
 	struct xarray handles;		/* id -> handle; stores under xa_lock */
@@ -67,6 +84,11 @@ struct ph_table {
 	u32 ev_mask;			/* PH_EVENT_* queued in V2 */
 	struct mutex life_lock;		/* adds and removes in @lives */
 	struct xarray lives;		/* id -> struct ph_life (lifetime.c) */
+	struct list_head tevents;	/* FORK/EXEC records (ev_lock), by seq */
+	struct ph_tev lost;		/* the coalesced TRACK_LOST (events.c) */
+	bool lost_queued;		/* @lost is on @tevents (ev_lock) */
+	struct xarray trackers;		/* id -> struct ph_tracker (track.c) */
+	atomic_t nr_trackers;		/* entries in @trackers */
 };
 
 /*
@@ -85,6 +107,7 @@ struct ph_watch {
 	struct work_struct work;	/* delivers the exit to @handles */
 	spinlock_t lock;		/* @handles, PH_HF_ON_WATCH */
 	struct list_head handles;	/* handles the exit is not delivered to */
+	struct ph_track __rcu *track;	/* its trackers, once tracked (track.c) */
 	struct rcu_head rcu;
 };
 
@@ -97,6 +120,7 @@ struct ph_watch {
 #define PH_HF_ON_WATCH		BIT(2)	/* on watch->handles (watch->lock) */
 #define PH_HF_ON_EVENTS		BIT(3)	/* on table->events (table->ev_lock) */
 #define PH_HF_KILL_ON_RELEASE	BIT(4)	/* acquired so; inherited by tracking */
+#define PH_HF_TRACK		BIT(5)	/* has a tracker (track.c) */
 
 struct ph_handle {
 	struct kref ref;		/* table's reference + calls in flight */
@@ -120,6 +144,7 @@ extern struct percpu_counter ph_nr_task_refs;
 extern atomic_long_t ph_nr_files;
 extern atomic_long_t ph_nr_kills;
 extern atomic_long_t ph_nr_kills_refused;
+extern atomic_long_t ph_nr_track_lost;
 
 /* watch.c */
 int ph_watch_init(void);
@@ -129,6 +154,8 @@ void ph_watch_put(struct ph_watch *w);
 bool ph_watch_exited(struct ph_watch *w, int *status);
 void ph_watch_link(struct ph_watch *w, struct ph_handle *h);
 void ph_watch_unlink(struct ph_watch *w, struct ph_handle *h);
+struct ph_watch *ph_watch_lookup(struct pid *tgid);
+u32 ph_event_seq_next(void);
 
 /* handle.c */
 int ph_handle_init(void);
@@ -153,6 +180,12 @@ void ph_table_erase(struct ph_table *t, u64 id);
 void ph_events_init(struct ph_table *t);
 void ph_events_queue(struct ph_handle *h, int status, u32 seq);
 void ph_events_remove(struct ph_table *t, struct ph_handle *h);
+bool ph_events_want(struct ph_table *t, u32 type);
+void ph_events_queue_tev(struct ph_table *t, struct ph_tev *e);
+void ph_events_lost(struct ph_table *t, u64 handle, struct pid *pid,
+		    struct pid *child);
+void ph_tev_free(struct ph_tev *e);
+void ph_events_flush(struct ph_table *t);
 int ph_events_set_format(struct ph_table *t, u32 format, u32 mask);
 ssize_t ph_events_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos);
@@ -174,6 +207,17 @@ void ph_life_release(struct ph_table *t, struct ph_handle *h, bool kill);
 struct ph_deadline;
 int ph_life_arm(struct ph_table *t, struct ph_handle *h,
 		const struct ph_deadline *d);
+int ph_life_inherit(struct ph_table *t, struct ph_handle *h,
+		    struct ph_handle *parent);
+void ph_life_kill_now(struct ph_table *t, struct ph_handle *h);
+
+/* track.c */
+int ph_track_init(void);
+void ph_track_teardown(void);
+int ph_track_attach(struct ph_table *t, struct ph_handle *h);
+void ph_track_release(struct ph_table *t, struct ph_handle *h);
+void ph_track_close(struct ph_table *t);
+void ph_track_free(struct ph_watch *w);
 
 /* ioctl.c */
 long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -124,6 +124,7 @@ static int ph_open(struct inode *inode, struct file *file)
 	xa_init(&t->wait_memos);
 	mutex_init(&t->life_lock);
 	xa_init(&t->lives);
+	xa_init(&t->trackers);
 	ph_events_init(t);
 	file->private_data = t;
 	atomic_long_inc(&ph_nr_files);
@@ -137,6 +138,7 @@ static int ph_release(struct inode *inode, struct file *file)
 	struct ph_handle *h;
 	unsigned long id;
 
+	ph_track_close(t);	/* first: tracking adds no handle after */
 	xa_for_each(&t->handles, id, h) {
 		atomic_or(PH_HF_RELEASED, &h->flags);
 		ph_events_remove(t, h);
@@ -145,6 +147,7 @@ static int ph_release(struct inode *inode, struct file *file)
 		cond_resched();
 	}
 	xa_destroy(&t->handles);
+	ph_events_flush(t);
 	ph_wait_memos_free(t);
 	xa_destroy(&t->lives);
 	mutex_destroy(&t->life_lock);

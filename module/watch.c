@@ -115,7 +115,7 @@ static int ph_watch_record_exit(struct ph_watch *w)
 	} else if (!atomic64_cmpxchg(&w->exit, 0, PH_EXIT_RECORDING)) {
 		status = ph_group_status(task);
 		ph_record_capture(w->rec, task, status);
-		w->seq = (u32)atomic_inc_return(&ph_exit_seq);
+		w->seq = ph_event_seq_next();
 		/* Release: @seq and the record before the exit is seen. */
 		atomic64_set_release(&w->exit, PH_EXIT_RECORDED | (u32)status);
 		ret = 1;
@@ -270,9 +270,36 @@ void ph_watch_put(struct ph_watch *w)
 	/* -ENOENT when never inserted or already replaced: fine. */
 	rhashtable_remove_fast(&ph_watches, &w->node, ph_watch_params);
 	remove_wait_queue(&w->pid->wait_pidfd, &w->wqe);
+	ph_track_free(w);
 	put_pid(w->pid);
 	ph_record_put(w->rec);
 	call_rcu(&w->rcu, ph_watch_free_rcu);
+}
+
+/**
+ * ph_watch_lookup() - The watch of a process, if it is watched.
+ * @tgid: the process's thread-group pid
+ *
+ * Called under rcu_read_lock() from any context.
+ *
+ * Return: the watch, no reference taken, or NULL.
+ */
+struct ph_watch *ph_watch_lookup(struct pid *tgid)
+{
+	return rhashtable_lookup(&ph_watches, &tgid, ph_watch_params);
+}
+
+/**
+ * ph_event_seq_next() - The next place in the order of events.
+ *
+ * Exits take theirs when they are recorded, FORK and EXEC records when
+ * they are queued: one counter orders them all.
+ *
+ * Return: the place (u32, wraps; compared as a difference).
+ */
+u32 ph_event_seq_next(void)
+{
+	return (u32)atomic_inc_return(&ph_exit_seq);
 }
 
 /**
@@ -285,7 +312,7 @@ struct ph_record *ph_watch_record(struct pid *tgid)
 {
 	struct ph_watch *w;
 
-	w = rhashtable_lookup(&ph_watches, &tgid, ph_watch_params);
+	w = ph_watch_lookup(tgid);
 	return w ? w->rec : NULL;
 }
 

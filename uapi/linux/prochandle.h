@@ -71,6 +71,21 @@
  *	and counted in the sysfs counter kills_refused.  RELEASE returns
  *	after the signal was sent.
  *
+ * PH_ACQUIRE_TRACK							(v2)
+ *	The process is tracked: every new process (fork, vfork, clone or
+ *	clone3 without CLONE_THREAD) that a tracked process creates after
+ *	ACQUIRE returned gets a handle in the same table, itself tracked, and
+ *	kill on release if its parent's handle has it.  The child's handle
+ *	exists before the child runs a user-space instruction.  In format V2,
+ *	PH_EVENT_FORK in the event mask queues a FORK record per child
+ *	(@handle the parent's handle, @child the child's, @child_pid) and
+ *	PH_EVENT_EXEC an EXEC record per successful execve of a tracked
+ *	process.  A child whose handle cannot be made (ENOMEM, max_handles)
+ *	is not tracked: its FORK record has @child 0 and PH_EVENT_F_TRACK_LOST
+ *	and is queued in V2 even without PH_EVENT_FORK in the mask; the sysfs
+ *	counter track_lost counts these.  Per process, FORK and EXEC records
+ *	come before its EXIT; a child's FORK before the child's own records.
+ *
  * The open mode is a right: ACQUIRE, RELEASE, SIGNAL and DEADLINE fail
  * with EBADF on a file not opened for writing.
  *
@@ -119,6 +134,7 @@
 #define PH_ACQUIRE_STARTTIME		(1U << 0)	/* start_time in ns */
 #define PH_ACQUIRE_STARTTIME_TICKS	(1U << 1)	/* start_time in ticks */
 #define PH_ACQUIRE_KILL_ON_RELEASE	(1U << 2)	/* SIGKILL when released */
+#define PH_ACQUIRE_TRACK		(1U << 3)	/* track its descendants */
 #define PH_ACQUIRE_PIDFD		(1U << 4)	/* pid holds a pidfd */
 
 /**
@@ -126,7 +142,8 @@
  * @pid: in: process id, in the caller's pid namespace, of a thread-group
  *	leader; with PH_ACQUIRE_PIDFD, a pidfd for one
  * @flags: in: PH_ACQUIRE_STARTTIME or PH_ACQUIRE_STARTTIME_TICKS, or
- *	PH_ACQUIRE_PIDFD, or 0
+ *	PH_ACQUIRE_PIDFD, or 0; with PH_ACQUIRE_KILL_ON_RELEASE and
+ *	PH_ACQUIRE_TRACK in any combination
  * @start_time: in: the expected start time, with a flag: nanoseconds of
  *	CLOCK_BOOTTIME (PH_ACQUIRE_STARTTIME) or clock ticks as in field 22
  *	of /proc/PID/stat (PH_ACQUIRE_STARTTIME_TICKS), in the caller's time
