@@ -128,6 +128,37 @@ rc=$?
 echo "(the command, pid $cmdpid, died with prochandle although that was SIGKILLed)"
 case $rc in 137|127) ;; *) expect "$rc" 137 "the command to die with prochandle" ;; esac
 
+step "6. A whole tree: a double-forking daemon cannot escape run --tree"
+echo "The command starts a daemon the classic way (fork, setsid, fork again,"
+echo "the middle process exits): the daemon is init's child, in its own session."
+# shellcheck disable=SC2016 # expanded by the inner sh
+daemon='( setsid sh -c "echo \$\$ >\"$1\"; exec sleep 100" & ); exit 0'
+mkfifo "$T/daemon"
+show "prochandle run --timeout 1 -- sh -c '<start a daemon>'"
+prochandle run --timeout 1 -- sh -c "$daemon" sh "$T/daemon" &
+runner=$!
+read -r dpid <"$T/daemon"
+wait "$runner"
+echo "(exit status $?: the command itself ended at once; the daemon, pid $dpid, still runs:)"
+show "prochandle info $dpid"
+prochandle info "$dpid" | grep '^state:'
+kill "$dpid"
+show "prochandle run --tree --timeout 1 -- sh -c '<start a daemon>'"
+t0=$(cut -d. -f1 /proc/uptime)
+prochandle run --tree --timeout 1 -- sh -c "$daemon" sh "$T/daemon" &
+runner=$!
+read -r dpid <"$T/daemon"
+echo "the daemon is pid $dpid; run --tree tracked it from before the command ran,"
+echo "waits for it, and at the deadline sends SIGTERM to every process of the tree:"
+wait "$runner"
+rc=$?
+echo "(exit status $rc after about $(($(cut -d. -f1 /proc/uptime) - t0)) s: 124, the deadline passed)"
+expect "$rc" 124 "run --tree --timeout to exit 124"
+show "prochandle wait $dpid"
+prochandle wait "$dpid"
+rc=$?
+case $rc in 143|127) ;; *) expect "$rc" 143 "the daemon to die of SIGTERM" ;; esac
+
 rm -rf "$T"
 if [ "$status" = 0 ]; then
 	printf '\ndemo: every step behaved as expected\n'

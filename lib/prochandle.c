@@ -498,3 +498,27 @@ PH_API int ph_deadline_cancel(int fd, __u64 handle)
 {
 	return ph_deadline(fd, handle, 0, 0, 0);
 }
+
+PH_API int ph_acquire_track(int fd, pid_t pid, __u32 flags, __u64 *handle)
+{
+	__u64 ticks;
+	int ret = ph_start_ticks(pid, &ticks);
+
+	if (ret)
+		return ret;
+	return acquire(fd, pid, PH_ACQUIRE_TRACK | PH_ACQUIRE_STARTTIME_TICKS |
+		       flags, ticks, handle);
+}
+
+PH_API const char *ph_event_name(__u32 type)
+{
+	switch (type) {
+	case PH_EVENT_EXIT:
+		return "exit";
+	case PH_EVENT_FORK:
+		return "fork";
+	case PH_EVENT_EXEC:
+		return "exec";
+	}
+	return "unknown";
+}

@@ -422,6 +422,42 @@ int ph_deadline(int fd, __u64 handle, __u64 timeout_ns, int sig,
  */
 int ph_deadline_cancel(int fd, __u64 handle);
 
+/* ---- v2: tracking descendants (SPEC 12; version node LIBPROCHANDLE_2) -- */
+
+/**
+ * ph_acquire_track() - acquire a process and track its descendants.
+ * @fd: the table.
+ * @pid: the process (a thread-group leader, caller's pid namespace).
+ * @flags: more PH_ACQUIRE_* bits: 0 or PH_ACQUIRE_KILL_ON_RELEASE.
+ * @handle: set to the new handle.
+ *
+ * Acquires with PH_ACQUIRE_TRACK, pinned race-free to the process that
+ * has @pid now as ph_acquire_pinned() does.  Every process it creates
+ * from now on (fork, vfork, clone without CLONE_THREAD), and every one
+ * those create, gets a handle in @fd before it runs, tracked too and
+ * with kill on release if @flags has it.  Their handles are announced by
+ * FORK records (struct ph_event2, type PH_EVENT_FORK: @handle the
+ * parent's, @child and @child_pid the child's) when the table is in
+ * format V2 with PH_EVENT_FORK in its mask (ph_set_events()); a child
+ * that could not be tracked (out of memory, max_handles) has a FORK
+ * record with @child 0 and PH_EVENT_F_TRACK_LOST, queued in V2 even
+ * without PH_EVENT_FORK in the mask.  Processes the caller had before
+ * are not acquired: walk /proc/PID/task/TID/children after this call if
+ * they matter (a child forked meanwhile is then listed or tracked).
+ *
+ * Return: as ph_acquire_flags(); -EINVAL from a module without tracking.
+ */
+int ph_acquire_track(int fd, pid_t pid, __u32 flags, __u64 *handle);
+
+/**
+ * ph_event_name() - the name of a V2 record type.
+ * @type: struct ph_event2.type.
+ *
+ * Return: "exit", "fork", "exec", or "unknown" (a newer module's type:
+ * skip the record, stepping by its size).
+ */
+const char *ph_event_name(__u32 type);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,9 @@
  *   two_tables              two tables track one process: each gets its
  *                           own handles and records
  *   track_errors            EBADF (read-only file), ESRCH, EPERM, EINVAL
+ *   track_lost_failslab     (debug kernels) every allocation of a tracked
+ *                           fork failed in turn: the fork fails, or the
+ *                           child is tracked, or TRACK_LOST is reported
  */
 #include <sys/prctl.h>
 
@@ -712,8 +715,90 @@ TEST_F(ph, track_errors)
 	EXPECT_COUNTERS(1, 0, 0);
 }
 
+/*
+ * Fault injection (failslab, debug kernels): the n-th failable allocation
+ * of the forking thread fails, for n = 1, 2, ... until the fork makes
+ * fewer.  Each fork then fails, or its child is tracked (a FORK record
+ * with a child handle) or not (a TRACK_LOST record, counted): never lost
+ * silently, and counters consistent.
+ */
+#define FAILSLAB "/sys/kernel/debug/failslab/"
+TEST_F_TIMEOUT(ph, track_lost_failslab, 300)
+{
+	static const char *const knobs[] = { "probability", "verbose",
+		"ignore-gfp-wait", "task-filter" };
+	static const char *const vals[] = { "0", "0", "N", "Y" };
+	char saved[4][32], path[128], buf[16];
+	long l0 = track_lost();
+	int n, fnth, failed = 0;
+	struct evlog l;
+	unsigned int k;
+	__u64 h;
+
+	if (access(FAILSLAB "probability", W_OK) ||
+	    access("/proc/thread-self/fail-nth", W_OK))
+		SKIP(return, "no failslab fault injection in this kernel");
+	evlog_init(&l);
+	ASSERT_EQ(0, ioc_set_events(self->fd, PH_EVENTS_V2, PH_EVENT_FORK));
+	ASSERT_EQ(0, ioc_acquire_st(self->fd, getpid(), PH_ACQUIRE_TRACK, 0, &h));
+	for (k = 0; k < 4; k++) {
+		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[k]);
+		ASSERT_LT(0, ph_slurp(saved[k], sizeof(saved[k]), "%s", path));
+		ASSERT_EQ(0, ph_write_str(path, vals[k]));
+	}
+	fnth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fnth);
+	for (n = 1; n <= 400 && !PH_FAILED(); n++) {
+		int len = snprintf(buf, sizeof(buf), "%d", n), e;
+		ssize_t got;
+		pid_t p;
+
+		ASSERT_EQ(len, pwrite(fnth, buf, len, 0));
+		p = fork();
+		e = errno;
+		if (!p)
+			_exit(0);
+		got = pread(fnth, buf, sizeof(buf) - 1, 0);
+		ASSERT_EQ(1, pwrite(fnth, "0", 1, 0));
+		ASSERT_LT(0, got);
+		buf[got] = 0;
+		if (p < 0) {
+			EXPECT_TRUE(e == ENOMEM || e == EAGAIN) {
+				TH_LOG("n=%d: fork: %s", n, strerror(e));
+			}
+			failed++;
+		} else {
+			EXPECT_EQ(p, waitpid(p, NULL, 0));
+			/* Its FORK record, and its EXIT if it was tracked. */
+			EXPECT_TRUE(ph_until(evlog_read(self->fd, &l, INT_MAX, 0) >= 0 &&
+					     l.forks == n - failed &&
+					     l.exits == l.forks - l.lost, 10000)) {
+				TH_LOG("n=%d: %d forks, %d lost, %d exits", n,
+				       l.forks, l.lost, l.exits);
+			}
+		}
+		if (atoi(buf))	/* not reached: the fork made fewer */
+			break;
+	}
+	close(fnth);
+	for (k = 0; k < 4; k++) {
+		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[k]);
+		EXPECT_EQ(0, ph_write_str(path, saved[k]));
+	}
+	TH_LOG("%d injections: %d forks failed, %d children lost, %d tracked",
+	       n, failed, l.lost, l.forks - l.lost);
+	EXPECT_LT(0, failed);
+	EXPECT_LT(0, l.lost);
+	EXPECT_EQ(l0 + l.lost, track_lost());
+	EXPECT_EQ(1 + l.forks - l.lost, ph_handles() - self->base.handles);
+	free(l.ev);
+}
+
+/* The program exec_record's process executes: exits 7. */
 static int helper(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	return 7;
 }
 

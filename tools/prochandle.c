@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "record.h"
+#include "tree.h"
 
 #ifndef PROCHANDLE_VERSION
 #define PROCHANDLE_VERSION "unknown"
@@ -43,7 +44,7 @@ void usage(FILE *f)
 "              from one command to the next.\n"
 "\n"
 "Commands:\n"
-"  wait [-t DUR] [-a] [-q] [-v] [-j] PID...\n"
+"  wait [-t DUR] [-a] [-q] [-v] [-j] [-T] PID...\n"
 "                              wait until the processes end (they need not\n"
 "                              be children) and print how each ended:\n"
 "                              'PID: exited N' or 'PID: killed by SIGNAME'\n"
@@ -55,17 +56,25 @@ void usage(FILE *f)
 "                              who sent the fatal signal, OOM killer; and\n"
 "                              say on stderr when all PIDs are acquired\n"
 "     -j, --json               one JSON object per process (with the above)\n"
-"  kill [-s SIG | -SIG] PID...  send SIG (default TERM) to each process;\n"
+"     -T, --tree               also wait for every descendant: those the\n"
+"                              processes have now and all they start later,\n"
+"                              double-forking daemons included\n"
+"  kill [-s SIG | -SIG] [--tree] PID...\n"
+"                              send SIG (default TERM) to each process;\n"
 "                              SIG is a name (TERM, SIGTERM, RTMIN+1) or a\n"
-"                              number; 0 only checks; -l lists the names\n"
-"  watch [-t DUR] [-v] [-j] PID...\n"
-"                              print each exit as it happens until all ended\n"
+"                              number; 0 only checks; -l lists the names;\n"
+"                              --tree: to every descendant too\n"
+"  watch [-t DUR] [-v] [-j] [-T] PID...\n"
+"                              print each exit as it happens until all ended;\n"
+"                              --tree: every descendant's fork, exec and exit\n"
 "  info [--json] PID...        print identity, state, start time, status and\n"
 "                              name, and how an exited process ended and\n"
 "                              what it used (--json: one JSON object per line)\n"
-"  run [-t DUR] [-s SIG] [-k DUR] [-K] -- COMMAND...\n"
+"  run [-t DUR] [-s SIG] [-k DUR] [-K] [-T] -- COMMAND...\n"
 "                              run COMMAND with a deadline kept by the kernel\n"
-"                              (a timeout(1); -K: it dies with prochandle)\n"
+"                              (a timeout(1); -K: it dies with prochandle;\n"
+"                              -T: the whole tree it starts, waited for and\n"
+"                              signalled)\n"
 "  deadline [-s SIG] [-k DUR] DUR PID...\n"
 "                              send SIG at DUR from now unless they ended;\n"
 "                              see 'prochandle run --help'\n"
@@ -95,6 +104,7 @@ struct wait_opts {
 	int any, quiet, verbose, has_timeout;
 	int json;		/* --json */
 	int v2;			/* events read in format V2 (exit records) */
+	int tree;		/* --tree */
 	uint64_t deadline;	/* now_ns() when the timeout passes */
 };
 
@@ -124,13 +134,14 @@ static int parse_wait_opts(int argc, char **argv, struct wait_opts *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "tree", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t timeout = 0;
 	int c;
 
-	while ((c = getopt_long(argc, argv, o->watch ? "+t:vjh" : "+t:aqvjh",
+	while ((c = getopt_long(argc, argv, o->watch ? "+t:vjTh" : "+t:aqvjTh",
 				opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -151,6 +162,9 @@ static int parse_wait_opts(int argc, char **argv, struct wait_opts *o)
 		case 'j':
 			o->json = 1;
 			break;
+		case 'T':
+			o->tree = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -160,6 +174,8 @@ static int parse_wait_opts(int argc, char **argv, struct wait_opts *o)
 	}
 	if (o->has_timeout)
 		o->deadline = now_ns() + timeout;
+	if (o->tree && o->any)
+		return usage_error("--any and --tree: wait for one tree at a time");
 	return 0;
 }
 
@@ -332,6 +348,69 @@ static int event_loop(int fd, struct waitset *s, const struct wait_opts *o)
 	return 0;
 }
 
+/* What wait --tree prints: how each operand ended. */
+struct wait_tree_ctx {
+	const struct wait_opts *o;
+	const struct target *t;
+};
+
+static void wait_tree_event(struct tree *tr, const struct tree_node *n,
+			    const struct ph_event2 *e, void *arg)
+{
+	const struct wait_tree_ctx *c = arg;
+
+	(void)tr;
+	if (e->type == PH_EVENT_EXIT && n && n->root && !c->o->quiet)
+		print_end(c->t[n->root - 1].name, e->status, &e->exit, 0,
+			  c->o->verbose, c->o->json);
+	if (e->type == PH_EVENT_FORK && (e->flags & PH_EVENT_F_TRACK_LOST))
+		msg("%d: a child (%d) could not be tracked: not waited for",
+		    e->pid, e->child_pid);
+}
+
+/* wait/watch --tree: the operands and every descendant (tree.c). */
+static int wait_tree(const struct wait_opts *o, const struct target *t, int n)
+{
+	struct tree_opts to = { .verbose = o->verbose, .json = o->json };
+	struct wait_tree_ctx c = { .o = o, .t = t };
+	int i, ret, fail = 0, last = -1, rc;
+	struct tree tr;
+	__u64 h;
+
+	if (tree_open(&tr, o->watch ? PH_EVENT_EXEC : 0, 0))
+		return EX_FAILURE;
+	for (i = 0; i < n; i++) {
+		ret = tree_acquire(&tr, &t[i], i + 1, &h);
+		if (ret)
+			fail = target_error(&t[i], ret);
+		else
+			last = i;
+	}
+	rc = fail;
+	if (last < 0)
+		goto out;
+	if (o->verbose)
+		msg("waiting for %d process%s and what they start", tr.live,
+		    tr.live == 1 ? "" : "es");
+	if (o->watch)
+		rc = tree_wait(&tr, o->deadline, tree_print_event, &to);
+	else
+		rc = tree_wait(&tr, o->deadline, wait_tree_event, &c);
+	if (rc == EX_TIMEOUT)
+		msg("%d process%s of the tree still running, timed out",
+		    tr.live, tr.live == 1 ? "" : "es");
+	if (rc)
+		goto out;
+	rc = fail;
+	if (!rc && !o->watch)
+		for (i = 0; i < tr.nn; i++)
+			if (tr.n[i].root == n)
+				rc = status_exit_code(tr.n[i].status);
+out:
+	tree_close(&tr);
+	return rc;
+}
+
 static int wait_or_watch(int watch, int argc, char **argv)
 {
 	struct wait_opts o = { .watch = watch };
@@ -354,6 +433,10 @@ static int wait_or_watch(int watch, int argc, char **argv)
 	}
 	for (i = 0; i < s.n; i++)
 		s.w[i].t = t[i];
+	if (o.tree) {
+		rc = wait_tree(&o, t, s.n);
+		goto out;
+	}
 	fd = open_device(PH_OPEN_NONBLOCK);
 	if (fd < 0)
 		goto out;
@@ -409,9 +492,35 @@ static void list_signals(void)
 	}
 }
 
+/* kill --tree: every process of the trees, those forked meanwhile too. */
+static int kill_tree(int sig, const struct target *t, int n)
+{
+	int i, ret, fail = 0, rounds;
+	struct tree tr;
+	__u64 h;
+
+	if (tree_open(&tr, 0, 0))
+		return EX_FAILURE;
+	for (i = 0; i < n; i++) {
+		ret = tree_acquire(&tr, &t[i], i + 1, &h);
+		if (ret)
+			fail = target_error(&t[i], ret);
+	}
+	/* Until a round finds no process it has not signalled yet. */
+	for (rounds = 0; rounds < 1000; rounds++) {
+		if (tree_drain(&tr, NULL, NULL) || !tree_signal(&tr, sig))
+			break;
+	}
+	for (i = 0; i < tr.nn; i++)
+		if (tr.n[i].root && tr.n[i].err)
+			fail = target_error(&t[tr.n[i].root - 1], tr.n[i].err);
+	tree_close(&tr);
+	return fail;
+}
+
 static int cmd_kill(int argc, char **argv)
 {
-	int sig = SIGTERM, fail = 0, fd, n, i;
+	int sig = SIGTERM, fail = 0, fd, n, i, tree = 0;
 	struct target *t;
 
 	for (i = 1; i < argc; i++) {
@@ -431,6 +540,10 @@ static int cmd_kill(int argc, char **argv)
 			list_signals();
 			return 0;
 		}
+		if (!strcmp(a, "-T") || !strcmp(a, "--tree")) {
+			tree = 1;
+			continue;
+		}
 		if (!strcmp(a, "-s") || !strcmp(a, "--signal") || !strcmp(a, "-n")) {
 			if (++i == argc)
 				return usage_error("%s needs a signal", a);
@@ -447,6 +560,11 @@ static int cmd_kill(int argc, char **argv)
 	n = parse_targets(argc - i, argv + i, &t);
 	if (n < 0)
 		return EX_FAILURE;
+	if (tree) {
+		fail = kill_tree(sig, t, n);
+		free(t);
+		return fail;
+	}
 	fd = open_device(0);
 	if (fd < 0) {
 		free(t);

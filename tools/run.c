@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tree.h"
 
 /* timeout(1)'s conventions for a command that cannot be run. */
 #define EX_CANNOT_INVOKE	126
@@ -26,12 +27,13 @@ struct deadline_opts {
 	uint64_t kill_after;	/* ns, 0: no escalation */
 	int sig;		/* at the deadline */
 	int kill_on_exit;
+	int tree;		/* run --tree */
 };
 
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: prochandle run [-t DUR] [-s SIG] [-k DUR] [-K] [--] COMMAND [ARG]...\n"
+"Usage: prochandle run [-t DUR] [-s SIG] [-k DUR] [-K] [-T] [--] COMMAND [ARG]...\n"
 "       prochandle deadline [-s SIG] [-k DUR] DUR PID...\n"
 "\n"
 "run: start COMMAND; with --timeout, send it SIG (default TERM) when DUR\n"
@@ -43,6 +45,10 @@ static void run_usage(FILE *f)
 "  -s, --signal SIG         the signal sent at the deadline (default TERM)\n"
 "  -k, --kill-after DUR     then SIGKILL if it still runs DUR later\n"
 "  -K, --kill-on-exit       kill COMMAND when prochandle ends\n"
+"  -T, --tree               COMMAND and every process it starts, tracked\n"
+"                           from before it runs (double-forking daemons\n"
+"                           included): wait until all have ended; the\n"
+"                           deadline signals all of them; -K kills all\n"
 "Exit status (as timeout(1)): COMMAND's, or 128+N if signal N killed it;\n"
 "124 if the deadline passed (137 if it took SIGKILL); 125 prochandle\n"
 "failed; 126 COMMAND cannot be run; 127 COMMAND not found.\n"
@@ -68,10 +74,11 @@ static int parse_deadline_opts(int argc, char **argv, int with_timeout,
 		{ "signal", required_argument, NULL, 's' },
 		{ "kill-after", required_argument, NULL, 'k' },
 		{ "kill-on-exit", no_argument, NULL, 'K' },
+		{ "tree", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *opts = with_timeout ? "+t:s:k:Kh" : "+s:k:h";
+	const char *opts = with_timeout ? "+t:s:k:KTh" : "+s:k:h";
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -94,6 +101,9 @@ static int parse_deadline_opts(int argc, char **argv, int with_timeout,
 			break;
 		case 'K':
 			o->kill_on_exit = 1;
+			break;
+		case 'T':
+			o->tree = 1;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -159,10 +169,36 @@ static void run_forward_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+/*
+ * run --tree: wait until the whole tree has ended; the deadline (and its
+ * escalation) signals every process of the tree.  Returns -1 or, through
+ * @timed_out, whether the deadline passed.
+ */
+static int run_tree_wait(struct tree *tr, const struct deadline_opts *o,
+			 uint64_t start, int *timed_out)
+{
+	int rc;
+
+	*timed_out = 0;
+	rc = tree_wait(tr, o->timeout ? start + o->timeout : 0, NULL, NULL);
+	if (rc == EX_TIMEOUT) {
+		*timed_out = 1;
+		tree_signal(tr, o->sig);
+		rc = tree_wait(tr, o->kill_after ?
+			       now_ns() + o->kill_after : 0, NULL, NULL);
+		if (rc == EX_TIMEOUT) {
+			tree_signal(tr, SIGKILL);
+			rc = tree_wait(tr, 0, NULL, NULL);
+		}
+	}
+	return rc ? -1 : 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
-	int go[2], err[2], fd, ret, status, e, timed_out;
+	int go[2], err[2], fd, ret, status, e, timed_out = 0;
 	struct deadline_opts o;
+	struct tree tr;
 	uint64_t start;
 	__u64 h;
 	pid_t pid;
@@ -172,7 +208,14 @@ int cmd_run(int argc, char **argv)
 		return EX_FAILURE;
 	if (first >= argc)
 		return usage_error("run: no COMMAND given");
-	fd = open_device(0);
+	if (o.tree) {
+		if (tree_open(&tr, 0, o.kill_on_exit ?
+			      PH_ACQUIRE_KILL_ON_RELEASE : 0))
+			return EX_FAILURE;
+		fd = tr.fd;
+	} else {
+		fd = open_device(0);
+	}
 	if (fd < 0)
 		return EX_FAILURE;
 	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
@@ -191,10 +234,13 @@ int cmd_run(int argc, char **argv)
 	}
 	close(go[0]);
 	close(err[1]);
-	ret = ph_acquire_flags(fd, pid, o.kill_on_exit ?
-			       PH_ACQUIRE_KILL_ON_RELEASE : 0, 0, &h);
+	if (o.tree)	/* tracked before COMMAND runs: all it starts too */
+		ret = tree_add_root(&tr, pid, &h);
+	else
+		ret = ph_acquire_flags(fd, pid, o.kill_on_exit ?
+				       PH_ACQUIRE_KILL_ON_RELEASE : 0, 0, &h);
 	start = now_ns();
-	if (!ret && o.timeout)
+	if (!ret && o.timeout && !o.tree)
 		ret = ph_deadline(fd, h, o.timeout, o.sig, o.kill_after);
 	if (ret) {
 		msg("run: %d: %s", (int)pid, ph_strerror(ret));
@@ -213,11 +259,16 @@ int cmd_run(int argc, char **argv)
 	if (read(err[0], &e, sizeof(e)) == sizeof(e))
 		msg("%s: %s", argv[first], strerror(e));
 	close(err[0]);
+	ret = o.tree ? run_tree_wait(&tr, &o, start, &timed_out) : 0;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			msg("run: waitpid: %s", strerror(errno));
 			return EX_FAILURE;
 		}
+	}
+	if (o.tree) {
+		tree_close(&tr);
+		return ret ? EX_FAILURE : run_exit_code(status, timed_out);
 	}
 	timed_out = o.timeout && now_ns() - start >= o.timeout;
 	ph_close(fd);
