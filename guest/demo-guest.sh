@@ -134,10 +134,20 @@ echo "the middle process exits): the daemon is init's child, in its own session.
 # shellcheck disable=SC2016 # expanded by the inner sh
 daemon='( setsid sh -c "echo \$\$ >\"$1\"; exec sleep 100" & ); exit 0'
 mkfifo "$T/daemon"
+# read_pid FIFO: what a process writes there (opening the fifo is retried:
+# a SIGCHLD may interrupt it).
+read_pid() {
+	_p='' _i=0
+	while [ -z "$_p" ] && [ $_i -lt 100 ]; do
+		read -r _p 2>/dev/null <"$1"
+		_i=$((_i + 1))
+	done
+	echo "$_p"
+}
 show "prochandle run --timeout 1 -- sh -c '<start a daemon>'"
 prochandle run --timeout 1 -- sh -c "$daemon" sh "$T/daemon" &
 runner=$!
-read -r dpid <"$T/daemon"
+dpid=$(read_pid "$T/daemon")
 wait "$runner"
 echo "(exit status $?: the command itself ended at once; the daemon, pid $dpid, still runs:)"
 show "prochandle info $dpid"
@@ -147,7 +157,7 @@ show "prochandle run --tree --timeout 1 -- sh -c '<start a daemon>'"
 t0=$(cut -d. -f1 /proc/uptime)
 prochandle run --tree --timeout 1 -- sh -c "$daemon" sh "$T/daemon" &
 runner=$!
-read -r dpid <"$T/daemon"
+dpid=$(read_pid "$T/daemon")
 echo "the daemon is pid $dpid; run --tree tracked it from before the command ran,"
 echo "waits for it, and at the deadline sends SIGTERM to every process of the tree:"
 wait "$runner"
@@ -157,6 +167,7 @@ expect "$rc" 124 "run --tree --timeout to exit 124"
 show "prochandle wait $dpid"
 prochandle wait "$dpid"
 rc=$?
+echo "(the daemon is gone: killed by the deadline, then reaped by init)"
 case $rc in 143|127) ;; *) expect "$rc" 143 "the daemon to die of SIGTERM" ;; esac
 
 rm -rf "$T"
