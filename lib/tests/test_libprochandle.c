@@ -1554,6 +1554,46 @@ static void test_pidfd_reuse(void)
 	ph_close(fd);
 }
 
+/* ph_acquire_track(): a child of a tracked process has a handle (SPEC 12). */
+static void test_acquire_track(void)
+{
+	int fd = open_dev(0), got = 0, r;
+	struct ph_event2 ev[4];
+	__u64 h;
+	pid_t p;
+
+	CHECK(!strcmp(ph_event_name(PH_EVENT_FORK), "fork"), "fork name");
+	CHECK(!strcmp(ph_event_name(PH_EVENT_EXEC), "exec"), "exec name");
+	CHECK(!strcmp(ph_event_name(PH_EVENT_EXIT), "exit"), "exit name");
+	CHECK(!strcmp(ph_event_name(1U << 20), "unknown"), "unknown name");
+	EXPECT(ph_set_events(fd, PH_EVENTS_V2, PH_EVENT_FORK), 0);
+	EXPECT(ph_acquire_track(fd, getpid(), 0, &h), 0);
+	EXPECT(ph_acquire_track(fd, 0, 0, &h), -EINVAL);
+	p = fork();
+	if (!p)
+		_exit(5);
+	CHECK(p > 0, "fork: %s", strerror(errno));
+	reap(p);
+	/* The FORK record, then the child's EXIT. */
+	while (got < 2) {
+		r = ph_read_events2(fd, ev + got, 4 - (unsigned int)got, sizeof(ev[0]));
+		if (r <= 0) {
+			CHECK(r > 0, "ph_read_events2: %d after %d", r, got);
+			break;
+		}
+		got += r;
+	}
+	CHECK(got == 2, "%d records", got);
+	CHECK(ev[0].type == PH_EVENT_FORK && ev[0].handle == h &&
+	      ev[0].child && ev[0].child_pid == p && !ev[0].flags,
+	      "FORK record: type %u handle %llu child %llu pid %d", ev[0].type,
+	      (unsigned long long)ev[0].handle, (unsigned long long)ev[0].child,
+	      ev[0].child_pid);
+	CHECK(ev[1].type == PH_EVENT_EXIT && ev[1].handle == ev[0].child &&
+	      WEXITSTATUS(ev[1].status) == 5, "EXIT record: type %u", ev[1].type);
+	ph_close(fd);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1591,6 +1631,7 @@ static const struct {
 	{ "acquire_pidfd_reaped", test_acquire_pidfd_reaped },
 	{ "read_events2_sizes", test_read_events2_sizes },
 	{ "info_v1_size", test_info_v1_size },
+	{ "acquire_track", test_acquire_track },
 };
 
 #define NTESTS ((int)(sizeof(tests) / sizeof(tests[0])))
