@@ -154,7 +154,16 @@ void call_rows(void)
 		va.op = p->a;
 		vb.name = p->b_name;
 		vb.op = p->b;
+		/*
+		 * The first handle on a process: no other process watched
+		 * either, so that the exit-watch hash table's random seed
+		 * cannot put two watches in one bucket on some boots.
+		 */
+		if (p->a == op_acq_rel_c)
+			ph_release(phfd, h_w);
 		compare(&va, &vb);
+		if (p->a == op_acq_rel_c)
+			h_w = ph_acquire(phfd, child_w);
 		add_pair_row(p->key, p->row, &va, &vb, p->limit);
 	}
 	if (ptyfd >= 0)

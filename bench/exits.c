@@ -135,8 +135,8 @@ void exit_rows(void)
 		"exit -> pidfd poll() returns",
 	};
 	static double lat[EX_KINDS][MAXREPS];
-	double v[EX_KINDS];
-	int n = icount ? 7 : reps < 51 ? reps : 51;
+	double v[EX_KINDS], mean[EX_KINDS];
+	int n = icount ? 21 : reps < 51 ? reps : 51;
 	int evfd = ph_open();
 
 	map_shared();
@@ -144,15 +144,18 @@ void exit_rows(void)
 		for (int k = 0; k < EX_KINDS; k++) {
 			int kind = (k + r) % EX_KINDS;	/* rotate the order */
 
+			settle_deferred();
 			lat[kind][r] = exit_latency(kind, evfd);
 		}
 	for (int k = 0; k < EX_KINDS; k++)
-		v[k] = summarize(names[k], lat[k], n);
+		v[k] = summarize(names[k], lat[k], n, &mean[k]);
 	close(evfd);
 	add_row("exit-wait", "exit -> blocked WAIT vs pidfd poll()", U_NS,
 		v[EX_WAIT], v[EX_PIDFD], v[EX_WAIT] / v[EX_PIDFD], LE, 1.0);
+	set_row_means(mean[EX_WAIT], mean[EX_PIDFD]);
 	add_row("exit-event", "exit -> event readable vs pidfd poll()", U_NS,
 		v[EX_EVENT], v[EX_PIDFD], v[EX_EVENT] / v[EX_PIDFD], LE, 1.0);
+	set_row_means(mean[EX_EVENT], mean[EX_PIDFD]);
 }
 
 /* ---- collecting many exits --------------------------------------------- */
@@ -362,10 +365,11 @@ void fairness_rows(void)
 	static double big[MAXREPS], one[MAXREPS];
 	int n = icount || smoke ? 3 : 7;
 	char name[64], what[64];
-	double vb, vo;
+	double vb, vo, mb, mo;
 
 	map_shared();
 	for (int r = 0; r < n; r++) {
+		settle_deferred();
 		if (r % 2) {
 			one[r] = fair_latency(1);
 			big[r] = fair_latency(fair_n);
@@ -375,12 +379,13 @@ void fairness_rows(void)
 		}
 	}
 	snprintf(what, sizeof(what), "B's WAIT, A with %ld handles", fair_n);
-	vb = summarize(what, big, n);
-	vo = summarize("B's WAIT, A with 1 handle", one, n);
+	vb = summarize(what, big, n, &mb);
+	vo = summarize("B's WAIT, A with 1 handle", one, n, &mo);
 	snprintf(name, sizeof(name), "exit of A with %ldk handles -> B's WAIT",
 		 fair_n / 1024);
 	if (fair_n < 1024)
 		snprintf(name, sizeof(name), "exit of A with %ld handles -> B's WAIT",
 			 fair_n);
 	add_row("fair-wait", name, U_NS, vb, vo, vb / vo, LE, 1.1);
+	set_row_means(mb, mo);
 }

@@ -40,23 +40,6 @@ struct slab_snap {
 	long slab_kb;
 };
 
-static long meminfo_kb(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long v = -1;
-	size_t k = strlen(key);
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, k) && line[k] == ':') {
-			v = atol(line + k + 1);
-			break;
-		}
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static void snap(struct slab_snap *s)
 {
 	FILE *f = fopen("/proc/slabinfo", "r");
@@ -127,14 +110,7 @@ static bool cg_ready;
 
 static long cg_current(void)
 {
-	FILE *f = fopen(CGDIR "/memory.current", "r");
-	long v = -1;
-
-	if (f && fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	if (f)
-		fclose(f);
-	return v;
+	return read_long(CGDIR "/memory.current");
 }
 
 /* cgroup v2 with the memory controller for the children below it. */

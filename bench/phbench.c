@@ -13,8 +13,8 @@
  *   phbench [-I] [-S] [-q] [-r REPS] [-s SAMPLE_US] [-n MEM_N] [-N BIG_N]
  *           [-E EXITS_N] [-F FAIR_N] [-x SECTIONS]
  *
- *   -I  the guest clock counts instructions (QEMU -icount): long samples,
- *       means, few repetitions
+ *   -I  the guest clock counts instructions (QEMU -icount): many short
+ *       batches, the fastest one (sample.c), address space not randomized
  *   -S  smoke test for `make check`: every row's calls run a few times on
  *       small numbers, a TAP line per row, no rmmod
  *
@@ -33,9 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#ifdef __x86_64__
+#include <x86intrin.h>
+#endif
 
 #define MAXH_PARAM	"/sys/module/prochandle/parameters/max_handles"
 
@@ -81,12 +85,54 @@ void note(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/*
+ * Instruction mode: the TSC, which QEMU derives from its icount clock
+ * (one tick per guest instruction at shift=0), read in one instruction;
+ * clock_gettime() would add a few instructions now and then (the vDSO
+ * divides nanoseconds into seconds with a loop).  Otherwise the monotonic
+ * clock.
+ */
 uint64_t now_ns(void)
 {
 	struct timespec ts;
 
+#ifdef __x86_64__
+	if (icount)
+		return __rdtsc();
+#endif
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The number at the start of @path, or -1. */
+long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* The value of @key in /proc/meminfo (kB), or -1. */
+long meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v = -1;
+	size_t k = strlen(key);
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, k) && line[k] == ':') {
+			v = atol(line + k + 1);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
 }
 
 void pin(int cpu)
@@ -256,8 +302,7 @@ static void mode_defaults(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-I")) {
 			icount = true;
-			reps = 5;		/* deterministic: few suffice */
-			sample_ns = 4000000;	/* one timer tick at HZ=250 */
+			reps = 200;		/* short batches: see sample.c */
 		} else if (!strcmp(argv[i], "-S")) {
 			smoke = true;
 			reps = 3;
@@ -308,6 +353,13 @@ int main(int argc, char **argv)
 	int c;
 
 	mode_defaults(argc, argv);
+	/*
+	 * Instruction mode: the same address-space layout on every run (ASLR
+	 * seeds from RDRAND: page-table work in fork and exit moved with it).
+	 */
+	if (icount && !(personality(0xffffffff) & ADDR_NO_RANDOMIZE) &&
+	    personality(ADDR_NO_RANDOMIZE) != -1)
+		execv("/proc/self/exe", argv);
 	while ((c = getopt(argc, argv, "ISqr:s:n:N:E:F:x:")) != -1) {
 		switch (c) {
 		case 'I': case 'S': break;

@@ -43,6 +43,8 @@ extern int ncpus;
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_ns(void);
+long read_long(const char *path);
+long meminfo_kb(const char *key);
 void pin(int cpu);
 double median(double *v, int n);
 void set_max_handles(const char *v);
@@ -68,14 +70,17 @@ struct variant {
 	long iters;			/* per sample, from calibration */
 	long fixed;			/* instruction mode: calls per sample, if set */
 	double ns[MAXREPS];		/* per-call time of each sample */
-	double med, p10, p90, mean;
-	double value;			/* time mode: med; instruction mode: mean */
+	double med, p10, p90, mean, min;
+	double long_mean;		/* instruction mode: see sample.c */
+	int at_min;			/* samples equal to min */
+	double value;			/* time mode: med; instruction mode: min */
 };
 
+void settle_deferred(void);
 void compare(struct variant *a, struct variant *b);
 void sample_block(struct variant *v, int from, int n);
 void finish_variant(struct variant *v, int n);
-double summarize(const char *name, double *v, int n);
+double summarize(const char *name, double *v, int n, double *mean);
 
 /* The result table: one row per measured figure. */
 enum unit { U_NS, U_BYTES, U_CALLS, U_SCALE };
@@ -86,6 +91,7 @@ void add_row(const char *key, const char *name, enum unit unit, double ph,
 void add_absolute_row(const char *key, const char *name, double ph,
 		      double base, double limit);
 void add_skipped_row(const char *key, const char *name, const char *why);
+void set_row_means(double ph_mean, double base_mean);
 void add_pair_row(const char *key, const char *name, struct variant *ph,
 		  struct variant *base, double limit);
 void print_table(void);
@@ -99,7 +105,7 @@ void fairness_rows(void);	/* exits.c: f */
 void mem_rows(void);		/* memory.c: m */
 void big_row(void);		/* scale.c: b */
 void scale_rows(void);		/* scale.c: s */
-void deadline_rows(void);	/* scale.c: d */
+void deadline_rows(void);	/* deadline.c: d */
 void hook_rows(void);		/* hooks.c: k */
 
 #endif /* PHBENCH_H */

@@ -4,9 +4,8 @@
  *
  *  - acquire with 1M live handles in one file against 1k;
  *  - lookups of distinct handles from two CPUs against a null ioctl
- *    (time mode only: it needs two vCPUs, and is indicative even then);
- *  - deadlines armed at scale: arming the last 1k of 100k against the
- *    first 1k, and the kernel memory per armed deadline.
+ *    (time mode only: it needs two vCPUs, and is indicative even then).
+ * Deadlines at scale are in deadline.c.
  */
 #include "phbench.h"
 
@@ -47,7 +46,7 @@ void big_row(void)
 {
 	enum { K = 16 };
 	static double small[MAXREPS], big[MAXREPS];
-	const int BREPS = icount ? 31 : smoke ? 3 : reps;
+	const int BREPS = icount ? 101 : smoke ? 3 : reps;
 	uint64_t ids[K];
 	int fa, fb;
 	char name[64];
@@ -69,13 +68,15 @@ void big_row(void)
 			big[r] = acquire_batch(fb, ids, K);
 		}
 	}
-	double ms = summarize("acquire, 1k live", small, BREPS);
-	double mb = summarize("acquire, many live", big, BREPS);
+	double mean_s, mean_b;
+	double ms = summarize("acquire, 1k live", small, BREPS, &mean_s);
+	double mb = summarize("acquire, many live", big, BREPS, &mean_b);
 
 	note("acquire with 1k live: %.0f ns; with %ld live: %.0f ns (batches of %d, %d each)",
 	     ms, big_n, mb, K, BREPS);
 	snprintf(name, sizeof(name), "acquire, %ldk live vs 1k live", big_n / 1000);
 	add_row("acquire-1m", name, U_NS, mb, ms, mb / ms, LE, 1.5);
+	set_row_means(mean_b, mean_s);
 	uint64_t t0 = now_ns();
 
 	close(fb);
@@ -220,92 +221,4 @@ void scale_rows(void)
 		add_row(procs ? "scale-procs" : "scale-threads", name, U_SCALE,
 			sc_info, sc_null, sc_info / sc_null, GE, 0.9);
 	}
-}
-
-/* ---- deadlines at scale ------------------------------------------------ */
-
-#ifndef PH_IOC_DEADLINE		/* SPEC section 11, until the header has it */
-struct ph_deadline {
-	__u64 handle;
-	__u64 timeout_ns;
-	__s32 sig;
-	__u32 flags;
-	__u64 grace_ns;
-	__u64 reserved;
-};
-#define PH_IOC_DEADLINE	_IOW(PH_IOC_MAGIC, 0x07, struct ph_deadline)
-#endif
-
-static long slab_kb(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long v = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static int arm(int fd, uint64_t h)
-{
-	struct ph_deadline d = {
-		.handle = h, .timeout_ns = 3600ull * 1000000000ull,
-		.sig = SIGWINCH,
-	};
-
-	return ioctl(fd, PH_IOC_DEADLINE, &d);
-}
-
-/* Mean time to arm handles [from, from + n) of @ids. */
-static double arm_range(int fd, const uint64_t *ids, long from, long n)
-{
-	uint64_t t0 = now_ns();
-
-	for (long i = from; i < from + n; i++)
-		if (arm(fd, ids[i]))
-			die("DEADLINE %ld", i);
-	return (double)(now_ns() - t0) / n;
-}
-
-void deadline_rows(void)
-{
-	const char *name = "DEADLINE arm, 100k armed vs none";
-	long n = smoke ? 2000 : 100000, k = 1000;
-	uint64_t *ids = calloc(n, sizeof(*ids));
-	double first, last;
-	long kb0, kb1;
-	int fd = ph_open();
-
-	if (!ids)
-		die("calloc");
-	ids[0] = ph_acquire(fd, child_w);
-	if (arm(fd, ids[0])) {
-		if (errno != ENOTTY)
-			die("DEADLINE");
-		add_skipped_row("deadline", name, "no PH_IOC_DEADLINE");
-		add_skipped_row("deadline-mem", "memory per armed deadline",
-				"no PH_IOC_DEADLINE");
-		close(fd);
-		free(ids);
-		return;
-	}
-	for (long i = 1; i < n; i++)
-		ids[i] = ph_acquire(fd, child_w);
-	kb0 = slab_kb();
-	first = arm_range(fd, ids, 1, k - 1);
-	arm_range(fd, ids, k, n - 2 * k);
-	last = arm_range(fd, ids, n - k, k);
-	kb1 = slab_kb();
-	note("DEADLINE: arming the first 1k %.0f ns each, the last 1k of %ld %.0f ns each; Slab %+ld kB",
-	     first, n, last, kb1 - kb0);
-	/* SPEC section 11 sets no number: reported, not judged. */
-	add_row("deadline", name, U_NS, last, first, last / first, NONE, 0);
-	add_row("deadline-mem", "memory per armed deadline (Slab)", U_BYTES,
-		(kb1 - kb0) * 1024.0 / n, NAN, NAN, NONE, 0);
-	close(fd);
-	free(ids);
 }
