@@ -69,6 +69,20 @@ static void op_ph_info(void)
 		die("INFO");
 }
 
+/* INFO with the v1 argument (PH_INFO_SIZE_VER0: no exit record). */
+struct ph_info_v1 {
+	unsigned char b[PH_INFO_SIZE_VER0];
+};
+#define PH_IOC_INFO_V1	_IOWR(PH_IOC_MAGIC, _IOC_NR(PH_IOC_INFO), struct ph_info_v1)
+
+static void op_ph_info_v1(void)
+{
+	struct ph_info i = { .handle = h_w };
+
+	if (ioctl(phfd, PH_IOC_INFO_V1, &i))
+		die("INFO (v1 size)");
+}
+
 static void op_null_enotty(void)
 {
 	struct ph_info i = { .handle = h_w };
@@ -127,6 +141,9 @@ static const struct pair {
 	  "pidfd_send_signal 0", op_ph_signal, op_pidfd_signal, 1.1 },
 	{ "info", "INFO vs null ioctl (ENOTTY, same device)", "INFO",
 	  "null ioctl: ENOTTY, same device", op_ph_info, op_null_enotty, 1.2 },
+	{ "info-v1", "INFO v1 size (48 B) vs null ioctl (reference)",
+	  "INFO, v1 argument (48 B)", "null ioctl: ENOTTY, same device",
+	  op_ph_info_v1, op_null_enotty, NAN },
 	{ "info-fionread", "INFO vs FIONREAD on a pipe (reference)", "INFO",
 	  "FIONREAD on a pipe", op_ph_info, op_null_fionread, NAN },
 	{ "info-tcgets", "INFO vs TCGETS on a pty (reference)", "INFO",
