@@ -7,10 +7,17 @@
  *   other_exit_with_1m_handles
  *       1 000 000 handles on process A (16 files), A killed just before B:
  *       (a) a WAIT blocked on B returns, (b) PH_WAIT_NOHANG on B returns
- *       its status, (c) B's event is readable, each within 50 ms of B's
- *       kill, while A's exit is still being delivered to its handles.
- *       A child doing PH_WAIT_NOHANG on B meanwhile dies at once when
- *       killed (no uninterruptible sleep).
+ *       its status, (c) B's event is readable, each within 50 ms of the
+ *       kernel reporting B's exit (SPEC 8: its waitpid() returning), while
+ *       A's exit is still being delivered to its handles.  A child doing
+ *       PH_WAIT_NOHANG on B meanwhile dies at once when killed (no
+ *       uninterruptible sleep): its kill-to-reap time is within 50 ms of
+ *       B's own, the same kernel path on the same loaded machine.
+ *
+ * The times are measured from the kernel's report, not from the kill: a
+ * debug kernel under emulation on a busy host takes 60-70 ms just to
+ * reap a killed process, module or not (seen at load 10), while the
+ * pre-SPEC-8 module held B's WAIT behind A's delivery for seconds.
  */
 #include "ph_test.h"
 
@@ -193,14 +200,16 @@ TEST_F_TIMEOUT(ph, other_exit_with_1m_handles, 850)
 	a_events = iso_drain(fds[ISO_FILES - 1]);
 	TH_LOG("B, after its kill: WAIT returned %.1f ms, event readable %.1f ms, reaped %.1f ms",
 	       iso_ms(t0, iw.done_ns), iso_ms(t0, t_ev), iso_ms(t0, t_reaped));
+	TH_LOG("B, after its reap: WAIT returned %.1f ms, event readable %.1f ms",
+	       iso_ms(t_reaped, iw.done_ns), iso_ms(t_reaped, t_ev));
 	TH_LOG("B: NOHANG took %.1f ms; a killed NOHANG child was reaped %.1f ms after the kill",
 	       iso_ms(nh.t0, nh.t1), iso_ms(t_kill, t_a));
 	TH_LOG("A's last file had %ld of %d events by then", a_events, per);
 	EXPECT_EQ(PH_STATE_EXITED, info.state);
-	EXPECT_GT(ISO_BOUND_MS, iso_ms(t0, iw.done_ns));
-	EXPECT_GT(ISO_BOUND_MS, iso_ms(t0, t_ev));
+	EXPECT_GT(ISO_BOUND_MS, iso_ms(t_reaped, iw.done_ns));
+	EXPECT_GT(ISO_BOUND_MS, iso_ms(t_reaped, t_ev));
 	EXPECT_GT(ISO_BOUND_MS, iso_ms(nh.t0, nh.t1));
-	EXPECT_GT(ISO_BOUND_MS, iso_ms(t_kill, t_a));
+	EXPECT_GT(ISO_BOUND_MS + iso_ms(t0, t_reaped), iso_ms(t_kill, t_a));
 
 	/* Every one of A's handles still gets its event. */
 	ASSERT_EQ(0, ph_wait_zombie(a.pid));
