@@ -648,9 +648,17 @@ static long long timer_irqs(void)
 		free(buf);
 		return -1;
 	}
-	p = strstr(buf, "\nLOC:");
+	/*
+	 * The row's label is right-aligned to the width of the IRQ numbers
+	 * (" LOC:" on newer kernels with more IRQs, "LOC:" on 6.1).
+	 */
+	for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		p += strspn(p, " ");
+		if (!strncmp(p, "LOC:", 4))
+			break;
+	}
 	if (p) {
-		p += 5;
+		p += 4;
 		for (;;) {
 			long long v = strtoll(p, &end, 10);
 
