@@ -15,9 +15,10 @@
  *    target's siglock with interrupts off.  For a watched process it notes
  *    the sender of each fatal-by-default signal the kernel queued (the
  *    sender's thread-group pid, real uid and the si_code): the last
- *    PH_KILLER_SLOTS distinct signals, most recent first.  For every other
- *    process it returns after one load of a global counter (nothing is
- *    recording) or one RCU hash lookup (this one is not watched).
+ *    PH_KILLER_SLOTS distinct signals, most recent first.  A signal that
+ *    was dropped or is not fatal returns after two tests on the arguments;
+ *    for any other it is one load of a global counter (nothing is
+ *    recording) or one RCU hash lookup (this process is not watched).
  *
  *  - ph_record_capture(), called by the exit watch once it sees the whole
  *    thread group exited: in the exit path (under tasklist_lock and the
@@ -40,7 +41,7 @@
  *    safe with interrupts off).  Pids and uids are translated into the
  *    reader's namespaces only when read.
  *  - ph_nr_recording counts records not yet captured (nor freed): with no
- *    process being watched, the tracepoint costs one load.
+ *    process being watched, a fatal signal costs the tracepoint one load.
  *  - The memory is freed after an RCU grace period: the tracepoint finds
  *    records through the watch hash under RCU.
  */
@@ -176,12 +177,17 @@ static void ph_record_signal(void *data, int sig, struct kernel_siginfo *info,
 {
 	struct ph_record *r;
 
-	if (likely(!atomic_read(&ph_nr_recording)))
-		return;
-	/* What the kernel dropped, the process never saw. */
+	/*
+	 * Cheapest test first, on the arguments alone: most signals in a
+	 * system are dropped (ignored, already pending) or not fatal, and
+	 * these return before touching memory (bench: kill(2) loaded).
+	 * What the kernel dropped, the process never saw.
+	 */
 	if (result != TRACE_SIGNAL_DELIVERED && result != TRACE_SIGNAL_LOSE_INFO)
 		return;
 	if (!ph_sig_fatal_default(sig))
+		return;
+	if (likely(!atomic_read(&ph_nr_recording)))
 		return;
 	rcu_read_lock();
 	r = ph_watch_record(task_tgid(task));
