@@ -31,7 +31,10 @@
  * other waits for it (ph_fork.done), so both orders hold.  vfork: the
  * parent sleeps in kernel_clone() until the child execs or exits, so the
  * child does the work.  A thread (CLONE_THREAD) is not a new process: no
- * fork is seen (thread_group_leader(child) is false).
+ * fork is seen (thread_group_leader(child) is false).  Kernel threads are
+ * never tracked (a kthreadd acquired with TRACK makes no handles): their
+ * children never return to user space and kthreadd never exits, so task
+ * work queued on them would never run.
  *
  * Cost for everyone else: both probes start with a static branch, enabled
  * only while some table has a tracker; then one RCU hash lookup for the
@@ -287,7 +290,12 @@ static void ph_track_fork_probe(void *data, struct task_struct *parent,
 
 	if (!static_branch_unlikely(&ph_tracking))
 		return;
-	if (!thread_group_leader(child))	/* a thread */
+	/*
+	 * A thread is not a new process; a kernel thread's children never
+	 * return to user space (nor may kthreadd ever run task work).
+	 */
+	if (!thread_group_leader(child) || (parent->flags & PF_KTHREAD) ||
+	    (child->flags & PF_KTHREAD))
 		return;
 	rcu_read_lock();
 	tk = ph_track_find(task_tgid(parent), &w);
