@@ -39,12 +39,14 @@ run run -t 60 -- true
 expect_rc 0
 end
 
+# The upper bound only tells "ended by the timeout" from "ran to the end":
+# half the command's own length (a KCSAN guest at host load 20 took 34 s).
 begin run_timeout_124
 t0=$(now_cs)
-run run -t 0.3 -- sleep 30
+run run -t 0.3 -- sleep 120
 expect_rc 124
 [ $(($(now_cs) - t0)) -ge 30 ] || bad "ended before the timeout"
-[ $(($(now_cs) - t0)) -lt 1000 ] || bad "took $(($(now_cs) - t0)) cs"
+[ $(($(now_cs) - t0)) -lt 6000 ] || bad "took $(($(now_cs) - t0)) cs"
 end
 
 begin run_signal_kill_137
