@@ -33,6 +33,7 @@ const char *signal_name(int sig, char *buf, size_t len);
 void describe_status(int status, char *buf, size_t len);
 int status_exit_code(int status);
 uint64_t now_ns(void);
+uint64_t boottime_ns(void);
 
 /*
  * A process operand.  "PID" names whoever has the number when it is

@@ -280,7 +280,8 @@ int cmd_deadline(int argc, char **argv)
 	int first, n, i, fd, fail = 0, timed_out = 0, ret, st;
 	struct deadline_opts o;
 	struct target *t;
-	uint64_t timeout, end, now;
+	uint64_t timeout, end, now, *due;
+	struct ph_info info;
 	__u64 *h;
 
 	first = parse_deadline_opts(argc, argv, 0, &o);
@@ -294,15 +295,19 @@ int cmd_deadline(int argc, char **argv)
 	if (n < 0)
 		return EX_FAILURE;
 	h = calloc((size_t)n, sizeof(*h));
-	fd = h ? open_device(0) : -1;
+	due = calloc((size_t)n, sizeof(*due));
+	fd = h && due ? open_device(0) : -1;
 	if (fd < 0) {
 		free(h);
+		free(due);
 		free(t);
 		return EX_FAILURE;
 	}
 	end = now_ns() + timeout;
 	for (i = 0; i < n; i++) {
 		ret = acquire_target(fd, &t[i], &h[i]);
+		/* The kernel's deadline is no earlier than this (BOOTTIME). */
+		due[i] = boottime_ns() + timeout;
 		if (!ret)
 			ret = ph_deadline(fd, h[i], timeout, o.sig, o.kill_after);
 		if (ret == -ESRCH && h[i])
@@ -317,16 +322,25 @@ int cmd_deadline(int argc, char **argv)
 	/*
 	 * The deadlines last as long as the handles: wait for each, first
 	 * until the deadline (did it pass while the process ran?), then for
-	 * its end.
+	 * its end.  A process found already exited when its wait starts may
+	 * have been ended by its deadline (a busy machine reaches the wait
+	 * late): its exit record's time tells.
 	 */
 	for (i = 0; i < n; i++) {
+		int passed;
+
 		if (!h[i])
 			continue;
 		now = now_ns();
 		ret = ph_wait_timeout(fd, h[i], end > now ? end - now : 0, &st);
-		if (ret == -ETIMEDOUT) {
-			timed_out = 1;
+		passed = ret == -ETIMEDOUT;
+		if (passed)
 			ret = ph_wait(fd, h[i], &st);
+		else if (!ret && !ph_info2(fd, h[i], &info, sizeof(info)) &&
+			 (info.exit.exit_flags & PH_EXIT_F_VALID))
+			passed = info.exit.exit_time >= due[i];
+		if (passed) {
+			timed_out = 1;
 			if (!ret) {
 				char what[64];
 
@@ -339,6 +353,7 @@ int cmd_deadline(int argc, char **argv)
 	}
 	ph_close(fd);
 	free(h);
+	free(due);
 	free(t);
 	if (fail)
 		return fail;
