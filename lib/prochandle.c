@@ -175,7 +175,7 @@ PH_API int ph_start_ticks(pid_t pid, __u64 *ticks)
 
 PH_API int ph_acquire_pinned(int fd, pid_t pid, __u64 *handle)
 {
-	__u64 ticks;
+	__u64 ticks = 0;	/* clang's analyzer cannot see open() set errno */
 	int ret = ph_start_ticks(pid, &ticks);
 
 	if (ret)
@@ -501,7 +501,7 @@ PH_API int ph_deadline_cancel(int fd, __u64 handle)
 
 PH_API int ph_acquire_track(int fd, pid_t pid, __u32 flags, __u64 *handle)
 {
-	__u64 ticks;
+	__u64 ticks = 0;	/* clang's analyzer cannot see open() set errno */
 	int ret = ph_start_ticks(pid, &ticks);
 
 	if (ret)
