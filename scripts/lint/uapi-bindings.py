@@ -36,9 +36,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import uapi_c  # noqa: E402  scripts/lint/uapi_c.py: the header as C sees it
+
 TOP = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                       os.path.join(os.path.dirname(__file__), "..", ".."))
-HEADER = os.path.join(TOP, "uapi", "linux", "prochandle.h")
+HEADER = uapi_c.header(TOP)
 GO_FILE = os.path.join(TOP, "go", "uapi.go")
 PY_FILE = os.path.join(TOP, "python", "prochandle", "_uapi.py")
 
@@ -83,32 +86,10 @@ def run(cmd, cwd=None, env=None):
 
 def header_values():
     """{PH_NAME: int or str, "struct:ph_x": sizeof}"""
-    with open(HEADER) as f:
-        text = f.read()
-    macros = re.findall(r"^#define\s+(PH_\w+)\s+(.*)$", text, re.M)
-    structs = re.findall(r"^struct\s+(ph_\w+)\s*\{", text, re.M)
-    body = ""
-    for name, val in macros:
-        if val.lstrip().startswith('"'):
-            body += f'printf("{name} s %s\\n", {name});\n'
-        else:
-            body += f'printf("{name} i %llu\\n", (unsigned long long)({name}));\n'
-    for s in structs:
-        body += f'printf("struct:{s} i %zu\\n", sizeof(struct {s}));\n'
-    src = f"#include <stdio.h>\n#include <linux/prochandle.h>\nint main(void)\n{{\n{body}return 0;\n}}\n"
-    with tempfile.TemporaryDirectory() as d:
-        with open(os.path.join(d, "h.c"), "w") as f:
-            f.write(src)
-        run([os.environ.get("CC", "cc"), "-I", os.path.join(TOP, "uapi"),
-             "-o", os.path.join(d, "h"), os.path.join(d, "h.c")])
-        return parse_values(run([os.path.join(d, "h")]))
-
-
-def parse_values(out):
-    vals = {}
-    for line in out.splitlines():
-        name, kind, val = line.split(" ", 2)
-        vals[name] = int(val) if kind == "i" else val
+    vals = uapi_c.header_values(TOP)
+    if vals is None:
+        sys.exit(f"uapi-bindings: {HEADER} does not compile\n"
+                 "uapi-bindings: 0 passed, 1 failed")
     return vals
 
 
