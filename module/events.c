@@ -14,14 +14,11 @@
  *    common case (no later exit queued) appends; a per-table hint per seq
  *    slot makes a delivery's following inserts O(1) too.
  *  - ph_events_remove() unlinks the event of a handle being released.
- *  - read() dequeues a batch, takes a reference on each handle, and copies
- *    the records out with no lock held (a reader stalled in a page fault
- *    stalls no other reader).  If the copy fails the batch goes back at
- *    the head, in order, minus the handles released meanwhile.
- *  - The record format (struct ph_event, or struct ph_event2 with the exit
- *    record) is the table's ph_table.ev_format when read() starts: a
- *    queued event is only formatted when it is read, so PH_IOC_SET_EVENTS
- *    applies to the events already queued and loses none.
+ *  - read() (read.c) dequeues a batch (ph_events_take()), takes a
+ *    reference on each handle, and copies the records out with no lock
+ *    held (a reader stalled in a page fault stalls no other reader).  If
+ *    the copy fails the batch goes back at the head, in order, minus the
+ *    handles released meanwhile (ph_events_untake()).
  * A handle is on the queue only while the table holds its reference, so
  * a handle found on the queue under ev_lock is alive.
  *
@@ -37,36 +34,19 @@
  * it is read), so that the loss is never silent; the reader takes a copy.
  * Model-checked, with handle.c and watch.c, in model/prochandle.pml.
  */
-#include <linux/pid_namespace.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/time_namespace.h>
 #include <linux/timekeeping.h>
-#include <linux/uaccess.h>
 
 #include <linux/prochandle.h>
 #include "prochandle.h"
+#include "events.h"
 
-/* Records dequeued per pass of read(), V1 and V2; fits on the stack. */
-#define PH_READ_BATCH		16
-#define PH_READ_BATCH_V2	2
-
-/* The PH_EVENT_* types a V2 reader may ask for (exits always come). */
-#define PH_EVENT_TYPES	(PH_EVENT_EXIT | PH_EVENT_FORK | PH_EVENT_EXEC)
-
-/* One dequeued record: an exit (a referenced handle) or a FORK/EXEC. */
-struct ph_ev_item {
-	struct ph_handle *h;
-	struct ph_tev *e;
-};
-
-/* One pass of read(): the records of a batch, in the reader's format. */
-union ph_event_batch {
-	struct ph_event v1[PH_READ_BATCH];
-	struct ph_event2 v2[PH_READ_BATCH_V2];
-};
-
+/**
+ * ph_events_init() - Set up the event queue of a new table.
+ * @t: the table
+ */
 void ph_events_init(struct ph_table *t)
 {
 	spin_lock_init(&t->ev_lock);
@@ -245,8 +225,15 @@ void ph_events_remove(struct ph_table *t, struct ph_handle *h)
 	spin_unlock(&t->ev_lock);
 }
 
-/* Lockless: used in wait conditions; read() rechecks under the lock. */
-static bool ph_events_pending(struct ph_table *t)
+/**
+ * ph_events_pending() - Is a record queued?
+ * @t: the table
+ *
+ * Lockless: used in wait conditions; read() rechecks under the lock.
+ *
+ * Return: true if a record is queued.
+ */
+bool ph_events_pending(struct ph_table *t)
 {
 	return !list_empty_careful(&t->events) ||
 	       !list_empty_careful(&t->tevents);
@@ -282,12 +269,21 @@ static void ph_events_free_tev(struct ph_tev *e, struct ph_tev *lost)
 	put_pid(e->child_pid);
 }
 
-/*
- * Dequeue up to @n of the oldest records into @it, each handle referenced.
- * FORK/EXEC records are dropped unless @v2.
+/**
+ * ph_events_take() - Dequeue the oldest records for read().
+ * @t: the table
+ * @it: where to put them
+ * @n: room in @it
+ * @v2: the reader's format is V2 (else FORK/EXEC records are dropped)
+ * @lost: the reader's copy of the lost record, if it is taken
+ *
+ * Each handle taken is referenced; the FORK/EXEC records are the
+ * reader's.
+ *
+ * Return: the number of records in @it.
  */
-static int ph_events_take(struct ph_table *t, struct ph_ev_item *it, int n,
-			  bool v2, struct ph_tev *lost)
+int ph_events_take(struct ph_table *t, struct ph_ev_item *it, int n,
+		   bool v2, struct ph_tev *lost)
 {
 	struct ph_handle *h;
 	struct ph_tev *e;
@@ -318,9 +314,18 @@ static int ph_events_take(struct ph_table *t, struct ph_ev_item *it, int n,
 	return i;
 }
 
-/* Put back at the head, in order, the records of @it not released since. */
-static void ph_events_untake(struct ph_table *t, struct ph_ev_item *it, int n,
-			     struct ph_tev *lost)
+/**
+ * ph_events_untake() - Put back taken records after a failed copy.
+ * @t: the table
+ * @it: the records, from ph_events_take()
+ * @n: their number
+ * @lost: the reader's copy of the lost record
+ *
+ * They go back at the head, in order, but for the handles released since.
+ * The references are still the caller's (ph_events_put(), @tevs false).
+ */
+void ph_events_untake(struct ph_table *t, struct ph_ev_item *it, int n,
+		      struct ph_tev *lost)
 {
 	struct ph_tev *e;
 	int i;
@@ -344,9 +349,15 @@ static void ph_events_untake(struct ph_table *t, struct ph_ev_item *it, int n,
 	spin_unlock(&t->ev_lock);
 }
 
-/* Drop the references of @it; free its FORK/EXEC records if @tevs. */
-static void ph_events_put(struct ph_ev_item *it, int n, bool tevs,
-			  struct ph_tev *lost)
+/**
+ * ph_events_put() - Drop the references of taken records.
+ * @it: the records, from ph_events_take()
+ * @n: their number
+ * @tevs: free the FORK/EXEC records too (they were not put back)
+ * @lost: the reader's copy of the lost record
+ */
+void ph_events_put(struct ph_ev_item *it, int n, bool tevs,
+		   struct ph_tev *lost)
 {
 	int i;
 
@@ -356,130 +367,4 @@ static void ph_events_put(struct ph_ev_item *it, int n, bool tevs,
 		else if (tevs)
 			ph_events_free_tev(it[i].e, lost);
 	}
-}
-
-/**
- * ph_events_set_format() - PH_IOC_SET_EVENTS: the format read() returns.
- * @t: the table
- * @format: PH_EVENTS_V1 or PH_EVENTS_V2
- * @mask: in V2, the PH_EVENT_* types to queue besides exits; 0 in V1
- *
- * Return: 0, or -EINVAL (unknown format or type, a mask in V1).
- */
-int ph_events_set_format(struct ph_table *t, u32 format, u32 mask)
-{
-	if (format == PH_EVENTS_V1 ? mask :
-	    format != PH_EVENTS_V2 || mask & ~PH_EVENT_TYPES)
-		return -EINVAL;
-	spin_lock(&t->ev_lock);
-	WRITE_ONCE(t->ev_format, format);
-	WRITE_ONCE(t->ev_mask, mask);
-	spin_unlock(&t->ev_lock);
-	return 0;
-}
-
-/* @h's exit event as a V2 record, as the current task sees it. */
-static void ph_event2_fill(struct ph_event2 *e, struct ph_handle *h,
-			   struct pid_namespace *ns)
-{
-	memset(e, 0, sizeof(*e));
-	e->size = sizeof(*e);
-	e->type = PH_EVENT_EXIT;
-	e->handle = h->id;
-	e->pid = pid_nr_ns(h->rec->pid, ns);
-	e->status = READ_ONCE(h->status);
-	/* Delivered, so recorded: the record is captured. */
-	ph_record_fill(h->rec, &e->exit);
-	e->time = e->exit.exit_time;
-}
-
-/* A FORK or EXEC record in V2, as the current task sees it. */
-static void ph_tev_fill(struct ph_event2 *ev, const struct ph_tev *e,
-			struct pid_namespace *ns)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->size = sizeof(*ev);
-	ev->type = e->type;
-	ev->handle = e->handle;
-	ev->pid = e->pid ? pid_nr_ns(e->pid, ns) : 0;
-	ev->time = timens_add_boottime_ns(e->time);
-	ev->child = e->child;
-	ev->child_pid = e->child_pid ? pid_nr_ns(e->child_pid, ns) : 0;
-	ev->flags = e->flags;
-}
-
-/**
- * ph_events_read() - read() of the device: whole records, V1 or V2.
- * @file: the file
- * @buf: user buffer
- * @count: its size
- * @ppos: unused (stream)
- *
- * Return: bytes read, -EINVAL (no room for one record), -EAGAIN, -EFAULT
- * or -ERESTARTSYS.
- */
-ssize_t ph_events_read(struct file *file, char __user *buf, size_t count,
-		       loff_t *ppos)
-{
-	struct pid_namespace *ns = task_active_pid_ns(current);
-	struct ph_table *t = file->private_data;
-	bool v2 = READ_ONCE(t->ev_format) == PH_EVENTS_V2;
-	size_t size = v2 ? sizeof(struct ph_event2) : sizeof(struct ph_event);
-	size_t batch = v2 ? PH_READ_BATCH_V2 : PH_READ_BATCH;
-	struct ph_ev_item it[PH_READ_BATCH];
-	union ph_event_batch ev;
-	struct ph_tev lost;
-	size_t want = count / size;
-	ssize_t done = 0;
-	int i, n;
-
-	if (!want)
-		return -EINVAL;
-	while (want) {
-		n = ph_events_take(t, it, min(want, batch), v2, &lost);
-		if (!n) {
-			if (done)
-				break;
-			if (file->f_flags & O_NONBLOCK)
-				return -EAGAIN;
-			if (wait_event_interruptible(t->wq, ph_events_pending(t)))
-				return -ERESTARTSYS;
-			continue;
-		}
-		for (i = 0; i < n; i++) {
-			if (it[i].e) {
-				ph_tev_fill(&ev.v2[i], it[i].e, ns);
-			} else if (v2) {
-				ph_event2_fill(&ev.v2[i], it[i].h, ns);
-			} else {
-				ev.v1[i].handle = it[i].h->id;
-				ev.v1[i].pid = pid_nr_ns(it[i].h->rec->pid, ns);
-				ev.v1[i].status = READ_ONCE(it[i].h->status);
-			}
-		}
-		if (copy_to_user(buf + done, &ev, n * size)) {
-			ph_events_untake(t, it, n, &lost);
-			ph_events_put(it, n, false, &lost);
-			return done ? done : -EFAULT;
-		}
-		ph_events_put(it, n, true, &lost);
-		done += n * size;
-		want -= n;
-	}
-	return done;
-}
-
-/**
- * ph_events_poll() - poll() of the device: EPOLLIN while an event is queued.
- * @file: the file
- * @pt: the poll table
- *
- * Return: the poll mask.
- */
-__poll_t ph_events_poll(struct file *file, poll_table *pt)
-{
-	struct ph_table *t = file->private_data;
-
-	poll_wait(file, &t->wq, pt);
-	return ph_events_pending(t) ? EPOLLIN | EPOLLRDNORM : 0;
 }

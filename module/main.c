@@ -104,12 +104,12 @@ static int __init ph_init(void)
 	err = ph_watch_init();
 	if (err)
 		goto err_record;
-	err = ph_life_init();
+	err = ph_dl_init();
 	if (err)
 		goto err_watch;
 	err = ph_track_init();
 	if (err)
-		goto err_life;
+		goto err_dl;
 	err = misc_register(&ph_misc);
 	if (err)
 		goto err_track;
@@ -117,8 +117,8 @@ static int __init ph_init(void)
 
 err_track:
 	ph_track_teardown();
-err_life:
-	ph_life_teardown();
+err_dl:
+	ph_dl_teardown();
 err_watch:
 	ph_watch_teardown();
 err_record:
@@ -137,7 +137,7 @@ static void __exit ph_exit(void)
 {
 	misc_deregister(&ph_misc);
 	ph_track_teardown();
-	ph_life_teardown();
+	ph_dl_teardown();
 	ph_watch_teardown();
 	ph_record_teardown();
 	ph_handle_teardown();

@@ -5,11 +5,14 @@
  *   handle.c  the handle and its refcount/status protocol
  *   table.c   the table of one open file: ids, lookup, open/close, fdinfo
  *   watch.c   the exit watch of one process and the delivery of its exit
- *   events.c  the event queue of a table: queue, remove, read(), poll()
+ *   events.c  the event queue of a table: queue, remove, take
+ *   read.c    read() and poll(): the queued records in the table's format
  *   ioctl.c   the ioctls
  *   wait.c    PH_IOC_WAIT and the deadline of a restarted timed WAIT
- *   lifetime.c  kill on release and deadlines (SPEC 11)
- *   track.c   tracking descendants, FORK and EXEC records (SPEC 12)
+ *   lifetime.c  kill on release, the life of a handle (SPEC 11)
+ *   deadline.c  the deadlines of handles (SPEC 11)
+ *   track.c   tracking descendants: the trackers (SPEC 12)
+ *   fork.c    forks and execs of tracked processes, FORK and EXEC records
  *   main.c    module setup and teardown, counters, parameters
  *
  * A table (one per open file) maps 64-bit ids to handles.  A handle holds
@@ -54,7 +57,7 @@ struct pid;
 #define PH_EV_HINTS	4
 
 /*
- * A FORK or EXEC record (track.c), on ph_table.tevents under ev_lock.
+ * A FORK or EXEC record (fork.c), on ph_table.tevents under ev_lock.
  * It holds a reference on each struct pid it names.
  */
 struct ph_tev {
@@ -80,7 +83,7 @@ struct ph_table {
 	struct ph_handle *ev_hint[PH_EV_HINTS]; /* last queued, by seq */
 	wait_queue_head_t wq;		/* read() and poll() */
 	struct xarray wait_memos;	/* thread id -> timed WAIT memo (wait.c) */
-	u32 ev_format;			/* PH_EVENTS_V1 or _V2 (events.c) */
+	u32 ev_format;			/* PH_EVENTS_V1 or _V2 (read.c) */
 	u32 ev_mask;			/* PH_EVENT_* queued in V2 */
 	struct mutex life_lock;		/* adds and removes in @lives */
 	struct xarray lives;		/* id -> struct ph_life (lifetime.c) */
@@ -186,6 +189,8 @@ void ph_events_lost(struct ph_table *t, u64 handle, struct pid *pid,
 		    struct pid *child);
 void ph_tev_free(struct ph_tev *e);
 void ph_events_flush(struct ph_table *t);
+
+/* read.c */
 int ph_events_set_format(struct ph_table *t, u32 format, u32 mask);
 ssize_t ph_events_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos);
@@ -200,8 +205,6 @@ void ph_wait_memos_free(struct ph_table *t);
 struct pid *ph_pidfd_get_pid(int fd);
 
 /* lifetime.c */
-int ph_life_init(void);
-void ph_life_teardown(void);
 int ph_life_acquire(struct ph_table *t, struct ph_handle *h);
 void ph_life_release(struct ph_table *t, struct ph_handle *h, bool kill);
 struct ph_deadline;
@@ -211,13 +214,19 @@ int ph_life_inherit(struct ph_table *t, struct ph_handle *h,
 		    struct ph_handle *parent);
 void ph_life_kill_now(struct ph_table *t, struct ph_handle *h);
 
+/* deadline.c */
+int ph_dl_init(void);
+void ph_dl_teardown(void);
+
 /* track.c */
-int ph_track_init(void);
-void ph_track_teardown(void);
 int ph_track_attach(struct ph_table *t, struct ph_handle *h);
 void ph_track_release(struct ph_table *t, struct ph_handle *h);
 void ph_track_close(struct ph_table *t);
 void ph_track_free(struct ph_watch *w);
+
+/* fork.c */
+int ph_track_init(void);
+void ph_track_teardown(void);
 
 /* ioctl.c */
 long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
