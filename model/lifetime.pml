@@ -2,10 +2,10 @@
  * SPDX-License-Identifier: GPL-2.0
  *
  * A Promela model of kill on release and deadlines (SPEC 11) as
- * module/lifetime.c implements them, with the release paths of
- * module/handle.c (RELEASE), module/table.c (the last close, also when
- * every holder died) and module/track.c (a tracked handle is killed before
- * it stops tracking).  Every step names the function it mirrors;
+ * module/lifetime.c and module/deadline.c implement them, with the
+ * release paths of module/handle.c (RELEASE), module/table.c (the last
+ * close, also when every holder died) and module/track.c (a tracked
+ * handle is killed before it stops tracking).  Every step names the function it mirrors;
  * model/README.md says how to run it.  The handle refcount protocol itself
  * (lookup, transient references, WAIT) is model/prochandle.pml's: here a
  * handle is its refcount, its RELEASED bit and its table entry.

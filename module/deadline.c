@@ -28,6 +28,7 @@
  *    outlives every use of its handles.
  *    Re-arming or cancelling bumps .gen: a firing that finds .gen
  *    changed does not queue its escalation.
+ * Model-checked, with lifetime.c, in model/lifetime.pml.
  */
 #include <linux/cred.h>
 #include <linux/hrtimer.h>

@@ -46,6 +46,8 @@
  *
  * The probes hold a module reference for each ph_fork until its last
  * callback has run (task work outlives the files).
+ *
+ * Model-checked, with track.c's protocol and the close, in model/track.pml.
  */
 #include <linux/binfmts.h>
 #include <linux/completion.h>

@@ -27,6 +27,12 @@
  *    and a firing in progress each hold a reference.
  *  - The deadline's fields, and the firing that whoever takes a life out
  *    of @lives waits for, follow deadline.c's protocol.
+ * Model-checked, with deadline.c and the releases (handle.c, table.c,
+ * track.c's early kill), in model/lifetime.pml: the kill on release is
+ * sent once at most and never reaches another process (the state check
+ * may be stale: kill_pid() then finds the group exiting and drops the
+ * signal, or reaped: ESRCH), and a release returns with the process no
+ * longer running.
  */
 #include <linux/cred.h>
 #include <linux/pid.h>

@@ -32,6 +32,7 @@
  *    that passed copy_process()'s pending-signal check before the kill
  *    and reaches the probe only after the unlink (the thread preempted in
  *    between) yields an untracked child.
+ * Model-checked, with fork.c, in model/track.pml.
  */
 #include <linux/jump_label.h>
 #include <linux/pid.h>
