@@ -202,7 +202,7 @@ static long do_acquire(struct thread *t, struct slot *s, int *err)
 	a.flags = acquire_flags(t, s->kill);
 	pthread_mutex_lock(&t->w->lock);	/* no reap until it is done */
 	a.pid = pick_pid(t, s->kill);
-	if (PH_ACQUIRE_PIDFD && (a.flags & PH_ACQUIRE_PIDFD)) {
+	if (a.flags & PH_ACQUIRE_PIDFD) {
 		if (a.pid > 0 && chance(&t->rng, 80))
 			pidfd = sys_pidfd_open(a.pid);
 		a.pid = pidfd >= 0 ? pidfd : (s->kill ? -1 : s->fd);
@@ -241,6 +241,17 @@ static int pick_sig(struct thread *t, bool kill)
 	case 2: return 65 + (int)below(&t->rng, 100);
 	default: return (int)(rnd(&t->rng) | 0x80000000u);
 	}
+}
+
+/* A time too far to ever come: it must neither overflow nor fire. */
+static uint64_t pick_huge_ns(struct thread *t)
+{
+	static const uint64_t huge[] = {
+		~0ULL, 1ULL << 63, (1ULL << 63) - 1, 1ULL << 62,
+		365ULL * 24 * 3600 * 1000000000ULL,
+	};
+
+	return huge[below(&t->rng, 5)] - below(&t->rng, 2);
 }
 
 /* NOLINTBEGIN(bugprone-macro-parentheses): @var is a declarator */
@@ -311,11 +322,15 @@ static long do_other(struct thread *t, struct slot *s, enum op op, int *err)
 #ifdef PH_IOC_DEADLINE
 	case OP_DEADLINE:
 		ARG(struct ph_deadline, a, PH_IOC_DEADLINE, ({
+			/* cancel, fire soon, or (huge) never: ktime clamps */
 			a.handle = pick_id(t, s);
 			a.timeout_ns = chance(&t->rng, 20) ? 0 :
+				chance(&t->rng, 10) ? pick_huge_ns(t) :
 				1000000 + below(&t->rng, 50000000);
 			a.sig = pick_sig(t, s->kill);
-			a.grace_ns = chance(&t->rng, 50) ? 0 : below(&t->rng, 20000000);
+			a.grace_ns = chance(&t->rng, 50) ? 0 :
+				chance(&t->rng, 10) ? pick_huge_ns(t) :
+				below(&t->rng, 20000000);
 			if (chance(&t->rng, 4))
 				a.flags = 1u << below(&t->rng, 32);
 			if (chance(&t->rng, 4))
