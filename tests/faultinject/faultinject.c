@@ -17,7 +17,10 @@
  *     metadata),
  *
  * and once the operation's objects are torn down the counters must be back
- * at their baseline.
+ * at their baseline.  An operation whose success has more than one right
+ * outcome says which it got (op.outcome): a fork of a tracked process
+ * either made the child's handle or reported its loss (track_lost and a
+ * FORK record with PH_EVENT_F_TRACK_LOST), never neither.
  *
  * failslab (and fail_page_alloc, which fail-nth also counts) is set up so
  * that only this task is ever failed: task-filter on, probability 0 (no
@@ -74,6 +77,7 @@ struct ctx {
 	__u64 h2;		/* a handle in @fd2, when the setup made one */
 	__u64 made;		/* a handle the operation created, to release */
 	int opened;		/* an fd the operation opened, to close */
+	long track_lost;	/* the track_lost counter before the call */
 };
 
 struct op {
@@ -81,6 +85,11 @@ struct op {
 	int (*setup)(struct ctx *c);	/* 0 or -errno */
 	int (*call)(struct ctx *c);	/* the call under test: 0 or -errno */
 	int handles_delta;		/* table handle count after a success */
+	/*
+	 * If set: after a success (injection disarmed), whether the outcome
+	 * is right, and the table handle count it implies (-1 if wrong).
+	 */
+	int (*outcome)(struct ctx *c);
 };
 
 static pid_t runner;	/* a child that sleeps until killed */
@@ -396,6 +405,83 @@ static int call_deadline(struct ctx *c)
 	return ioctl(c->fd, PH_IOC_DEADLINE, &d) ? -errno : 0;
 }
 
+static int call_acquire_track(struct ctx *c)
+{
+	struct ph_acquire a = { .pid = runner, .flags = PH_ACQUIRE_TRACK };
+	int err = ioctl(c->fd, PH_IOC_ACQUIRE, &a) ? -errno : 0;
+
+	if (!err)
+		c->made = a.handle;
+	return err;
+}
+
+/*
+ * This process tracked (its forks make handles in @fd), format V2 with
+ * FORK records, O_NONBLOCK for outcome_fork_tracked()'s read.
+ */
+static int setup_fork_tracked(struct ctx *c)
+{
+	struct ph_events ev = { .format = PH_EVENTS_V2, .mask = PH_EVENT_FORK };
+	struct ph_acquire a = { .pid = getpid(), .flags = PH_ACQUIRE_TRACK };
+	int err = setup_fd(c);
+
+	if (err)
+		return err;
+	if (ioctl(c->fd, PH_IOC_SET_EVENTS, &ev) ||
+	    ioctl(c->fd, PH_IOC_ACQUIRE, &a) ||
+	    fcntl(c->fd, F_SETFL, O_NONBLOCK))
+		return -errno;
+	c->h = a.handle;
+	return read_long(SYSDIR "track_lost", &c->track_lost);
+}
+
+/*
+ * A fork of a tracked process: the failable allocations are the fork's
+ * own (then ENOMEM), the probe's (GFP_ATOMIC) and, when the forking
+ * thread's task work makes the handles, the FORK record, the handle and
+ * its tracker.  The child exits at once; it is reaped before the
+ * injection is disarmed (wait4 does not allocate through failslab).
+ */
+static int call_fork_tracked(struct ctx *c)
+{
+	pid_t pid = fork();
+
+	(void)c;
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(0);
+	return waitpid(pid, NULL, 0) == pid ? 0 : -errno;
+}
+
+/*
+ * The child was tracked (its handle in the table: one handle more) or its
+ * loss was reported (track_lost grew, and a FORK record with child 0 and
+ * PH_EVENT_F_TRACK_LOST is queued: the table as it was), never neither.
+ */
+static int outcome_fork_tracked(struct ctx *c)
+{
+	struct ph_event2 ev[8];
+	long lost = 0;
+	ssize_t n, i;
+
+	if (read_long(SYSDIR "track_lost", &lost)) {
+		diag("fork-tracked: cannot read track_lost");
+		return -1;
+	}
+	n = read(c->fd, ev, sizeof(ev));
+	for (i = 0; n > 0 && i < n / (ssize_t)sizeof(ev[0]); i++) {
+		if (ev[i].type != PH_EVENT_FORK || ev[i].handle != c->h)
+			continue;
+		if (ev[i].flags & PH_EVENT_F_TRACK_LOST)
+			return lost > c->track_lost && !ev[i].child ? 0 : -1;
+		return ev[i].child && lost == c->track_lost ? 1 : -1;
+	}
+	diag("fork-tracked: no FORK record (read: %zd, track_lost %ld -> %ld)",
+	     n, c->track_lost, lost);
+	return -1;
+}
+
 static int call_release(struct ctx *c)
 {
 	int err = ioc_release(c->fd, c->h);
@@ -487,24 +573,27 @@ static int setup_read(struct ctx *c)
 
 /* Every call that reaches the module. */
 static const struct op ops[] = {
-	{ "open",			NULL,			call_open,		0 },
-	{ "acquire-first",		setup_fd,		call_acquire_runner,	1 },
-	{ "acquire-second",		setup_handle,		call_acquire_runner,	1 },
-	{ "acquire-other-file",		setup_other_file,	call_acquire_runner,	1 },
-	{ "acquire-xa-grow",		setup_xa_grow,		call_acquire_runner,	1 },
-	{ "acquire-zombie",		setup_fd,		call_acquire_zombie,	1 },
-	{ "acquire-self",		setup_fd,		call_acquire_self,	1 },
-	{ "acquire-kill-on-release",	setup_fd,		call_acquire_kor,	1 },
-	{ "deadline",			setup_handle,		call_deadline,		0 },
-	{ "release",			setup_handle,		call_release,		-1 },
-	{ "signal-0",			setup_handle,		call_signal0,		0 },
-	{ "signal-winch",		setup_handle,		call_signal_winch,	0 },
-	{ "wait-nohang",		setup_handle,		call_wait_nohang,	0 },
-	{ "wait-timeout",		setup_handle,		call_wait_timeout,	0 },
-	{ "wait-zombie",		setup_zombie_handle,	call_wait_zombie,	0 },
-	{ "info",			setup_handle,		call_info,		0 },
-	{ "read",			setup_read,		call_read,		0 },
-	{ "poll",			setup_read,		call_poll,		0 },
+	{ "open",			NULL,			call_open,		0, NULL },
+	{ "acquire-first",		setup_fd,		call_acquire_runner,	1, NULL },
+	{ "acquire-second",		setup_handle,		call_acquire_runner,	1, NULL },
+	{ "acquire-other-file",		setup_other_file,	call_acquire_runner,	1, NULL },
+	{ "acquire-xa-grow",		setup_xa_grow,		call_acquire_runner,	1, NULL },
+	{ "acquire-zombie",		setup_fd,		call_acquire_zombie,	1, NULL },
+	{ "acquire-self",		setup_fd,		call_acquire_self,	1, NULL },
+	{ "acquire-kill-on-release",	setup_fd,		call_acquire_kor,	1, NULL },
+	{ "acquire-track",		setup_fd,		call_acquire_track,	1, NULL },
+	{ "fork-tracked",		setup_fork_tracked,	call_fork_tracked,	1,
+	  outcome_fork_tracked },
+	{ "deadline",			setup_handle,		call_deadline,		0, NULL },
+	{ "release",			setup_handle,		call_release,		-1, NULL },
+	{ "signal-0",			setup_handle,		call_signal0,		0, NULL },
+	{ "signal-winch",		setup_handle,		call_signal_winch,	0, NULL },
+	{ "wait-nohang",		setup_handle,		call_wait_nohang,	0, NULL },
+	{ "wait-timeout",		setup_handle,		call_wait_timeout,	0, NULL },
+	{ "wait-zombie",		setup_zombie_handle,	call_wait_zombie,	0, NULL },
+	{ "info",			setup_handle,		call_info,		0, NULL },
+	{ "read",			setup_read,		call_read,		0, NULL },
+	{ "poll",			setup_read,		call_poll,		0, NULL },
 };
 
 static void teardown(struct ctx *c)
@@ -539,6 +628,7 @@ static void run_op(const struct op *op)
 {
 	struct counters base, before, after;
 	int ref, r, n, injected, nomem = 0, recovered = 0, bad = 0, sweeps = 0;
+	int lost = 0;	/* successes whose outcome was a reported loss */
 	int th_before, th_after;
 	struct ctx c;
 
@@ -614,10 +704,21 @@ again:
 				}
 			}
 		} else if (r == ref) {
+			int delta = op->handles_delta;
+
 			if (injected)
 				recovered++;
-			if (!r && th_before >= 0 && th_after >= 0 &&
-			    th_after != th_before + op->handles_delta) {
+			if (!r && op->outcome) {
+				delta = op->outcome(&c);
+				if (delta < 0) {
+					diag("%s n=%d: wrong outcome (injected: %s)",
+					     op->name, n, injected ? "yes" : "no");
+					bad++;
+				}
+				lost += delta == 0;
+			}
+			if (!r && delta >= 0 && th_before >= 0 && th_after >= 0 &&
+			    th_after != th_before + delta) {
 				diag("%s n=%d: success but the table went from %d to %d handles",
 				     op->name, n, th_before, th_after);
 				bad++;
@@ -660,6 +761,9 @@ again:
 	tests++;
 	if (bad)
 		failures++;
+	if (op->outcome)
+		diag("%s: %d successes reported the loss of what they made",
+		     op->name, lost);
 	printf("%s %d - %s (%s): %d allocations failed in turn, %d ENOMEM, %d recovered\n",
 	       bad ? "not ok" : "ok", tests, op->name, ref ? strerror(-ref) : "success",
 	       n - 1, nomem, recovered);
