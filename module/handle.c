@@ -20,6 +20,19 @@
  *     released handle is refused (EBADF) and its reference given back.
  *     Lookup, conditional get and check are the one safe step: the handle
  *     memory is freed only after an RCU grace period.
+ *  1a. A call that changes nothing (INFO, SIGNAL, a no-hang WAIT on a
+ *     running process) takes no reference: ph_handle_peek() looks the
+ *     handle up, checks PH_HF_RELEASED and reads its state inside one RCU
+ *     read-side section, which the caller holds until it is done with the
+ *     handle.  The handle, its watch and its record (with the struct pids
+ *     the record names) are freed only after a grace period, so what it
+ *     reads stays valid.  It may be reading a handle that is being
+ *     released and freed meanwhile: the free drops the process reference
+ *     (step 4) of a handle that never became DONE, so a peek that finds
+ *     ->watch NULL reads PH_HF_RELEASED again after it (ordered by the
+ *     barrier that orders ph_handle.status) and fails EBADF if it is set:
+ *     the call is then ordered after the RELEASE, as step 1 would have
+ *     refused it; otherwise before it.  A peek never writes to the handle.
  *  2. RELEASE sets PH_HF_RELEASED with one atomic fetch_or: exactly one
  *     caller sees the bit clear and wins; the others get EBADF.  The winner
  *     erases the id, drops an unread event (events.c), stops tracking
@@ -46,7 +59,7 @@
  * left (or is leaving) the table; a NULL ph_handle.watch on a live handle
  * implies the process has exited and ph_handle.status holds its status;
  * ph_handle.rec (the pid, start time and exit record) is valid for the
- * whole life of the handle.
+ * whole life of the handle, and until a grace period after it is freed.
  * Model-checked, with watch.c and events.c, in model/prochandle.pml.
  */
 #include <linux/hrtimer.h>
@@ -96,6 +109,23 @@ struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid)
 	return h;
 }
 
+/* The handle published under @id, if any.  Under rcu_read_lock(). */
+static inline struct ph_handle *ph_handle_lookup(struct ph_table *t, u64 id)
+{
+	XA_STATE(xas, &t->handles, id);
+	struct ph_handle *h;
+
+	if ((unsigned long)id != id)	/* 32-bit: beyond the xarray's index */
+		return NULL;
+	/* xa_load() without its own RCU section; a reserved id is NULL. */
+	do {
+		h = xas_load(&xas);
+		if (xa_is_zero(h))
+			h = NULL;
+	} while (xas_retry(&xas, h));
+	return h;
+}
+
 /**
  * ph_handle_get() - Take a transient reference for a new call (step 1).
  * @t: the table
@@ -108,10 +138,8 @@ struct ph_handle *ph_handle_get(struct ph_table *t, u64 id)
 {
 	struct ph_handle *h;
 
-	if ((unsigned long)id != id)	/* 32-bit: beyond the xarray's index */
-		return NULL;
 	rcu_read_lock();
-	h = xa_load(&t->handles, id);
+	h = ph_handle_lookup(t, id);
 	if (h && !kref_get_unless_zero(&h->ref))
 		h = NULL;
 	rcu_read_unlock();
@@ -119,6 +147,49 @@ struct ph_handle *ph_handle_get(struct ph_table *t, u64 id)
 		ph_handle_put(h);
 		h = NULL;
 	}
+	return h;
+}
+
+/* ph_handle_state() under rcu_read_lock() or a reference. */
+static u32 ph_handle_state_rcu(struct ph_handle *h, int *status)
+{
+	struct ph_watch *w = rcu_dereference(h->watch);
+
+	*status = 0;
+	if (w)
+		return ph_watch_exited(w, status) ? PH_STATE_EXITED :
+						    PH_STATE_RUNNING;
+	/* ph_handle_set_done() cached the status before clearing ->watch. */
+	smp_rmb();
+	*status = READ_ONCE(h->status);
+	return PH_STATE_DONE;
+}
+
+/**
+ * ph_handle_peek() - Find a handle for a call that changes nothing (1a).
+ * @t: the table
+ * @id: the handle id the caller named
+ * @state: set to its PH_STATE_*
+ * @status: set to its wait status unless @state is PH_STATE_RUNNING, else 0
+ *
+ * Called under rcu_read_lock(), held until the caller is done with the
+ * handle; takes no reference and writes nothing to the handle.
+ *
+ * Return: the handle, or NULL if no such handle exists or it was released
+ * (the caller's EBADF).
+ */
+struct ph_handle *ph_handle_peek(struct ph_table *t, u64 id, u32 *state,
+				 int *status)
+{
+	struct ph_handle *h = ph_handle_lookup(t, id);
+
+	if (!h || (atomic_read(&h->flags) & PH_HF_RELEASED))
+		return NULL;
+	*state = ph_handle_state_rcu(h, status);
+	/* No watch: DONE, or freed after a RELEASE (read after the smp_rmb). */
+	if (*state == PH_STATE_DONE &&
+	    (atomic_read(&h->flags) & PH_HF_RELEASED))
+		return NULL;
 	return h;
 }
 
@@ -169,21 +240,32 @@ void ph_handle_put(struct ph_handle *h)
  */
 u32 ph_handle_state(struct ph_handle *h, int *status)
 {
-	struct ph_watch *w;
-	bool exited = false;
+	u32 state;
 
-	*status = 0;
 	rcu_read_lock();
-	w = rcu_dereference(h->watch);
-	if (w)
-		exited = ph_watch_exited(w, status);
+	state = ph_handle_state_rcu(h, status);
 	rcu_read_unlock();
-	if (w)
-		return exited ? PH_STATE_EXITED : PH_STATE_RUNNING;
-	/* ph_handle_set_done() cached the status before clearing ->watch. */
-	smp_rmb();
-	*status = READ_ONCE(h->status);
-	return PH_STATE_DONE;
+	return state;
+}
+
+/**
+ * ph_handle_signal() - Signal the process of a handle, if it may be.
+ * @h: the handle, referenced or peeked by the caller
+ * @state: its state
+ * @sig: the signal, 0 for the permission check alone
+ *
+ * An exited process is never signalled, whatever its number names now;
+ * nor is one the caller cannot see (as kill(2) could not).  Else the
+ * signal is sent as kill(2) would (SEND_SIG_NOINFO: its permission rule
+ * and LSM hook, current's credentials).  Never sleeps.
+ *
+ * Return: 0, -ESRCH, -EPERM, or what kill(2) returns.
+ */
+int ph_handle_signal(struct ph_handle *h, u32 state, int sig)
+{
+	if (state != PH_STATE_RUNNING || !pid_vnr(h->rec->pid))
+		return -ESRCH;
+	return kill_pid(h->rec->pid, sig, 0);
 }
 
 /**

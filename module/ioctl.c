@@ -67,34 +67,38 @@ static int ph_check_target(struct pid *pid, const struct ph_acquire *a,
 	return 0;
 }
 
-static long ph_ioc_acquire(struct ph_table *t, void *karg,
-			   void __user *uarg, size_t usize)
+static long ph_ioc_acquire(struct ph_table *t, void __user *uarg,
+			   size_t usize)
 {
-	struct ph_acquire *a = karg;
+	struct ph_acquire __user *ua = uarg;
+	struct ph_acquire a;
 	struct ph_handle *h;
 	struct pid *pid;
 	u64 start, id;
 	int err;
 
+	err = ph_get_arg(&a, sizeof(a), sizeof(a), uarg, usize);
+	if (err)
+		return err;
 	/* One way to name the process: a number (pinned or not) or a pidfd. */
-	if (a->flags & ~PH_ACQUIRE_FLAGS ||
-	    (a->flags & PH_ACQUIRE_START) == PH_ACQUIRE_START ||
-	    ((a->flags & PH_ACQUIRE_PIDFD) && (a->flags & PH_ACQUIRE_START)) ||
-	    a->reserved[0] || a->reserved[1] ||
-	    (a->start_time && !(a->flags & PH_ACQUIRE_START)) ||
-	    (a->pid <= 0 && !(a->flags & PH_ACQUIRE_PIDFD)))
+	if (a.flags & ~PH_ACQUIRE_FLAGS ||
+	    (a.flags & PH_ACQUIRE_START) == PH_ACQUIRE_START ||
+	    ((a.flags & PH_ACQUIRE_PIDFD) && (a.flags & PH_ACQUIRE_START)) ||
+	    a.reserved[0] || a.reserved[1] ||
+	    (a.start_time && !(a.flags & PH_ACQUIRE_START)) ||
+	    (a.pid <= 0 && !(a.flags & PH_ACQUIRE_PIDFD)))
 		return -EINVAL;
 
-	if (a->flags & PH_ACQUIRE_PIDFD) {
-		pid = ph_pidfd_get_pid(a->pid);	/* EBADF: not a pidfd */
+	if (a.flags & PH_ACQUIRE_PIDFD) {
+		pid = ph_pidfd_get_pid(a.pid);	/* EBADF: not a pidfd */
 		if (IS_ERR(pid))
 			return PTR_ERR(pid);
 	} else {
-		pid = find_get_pid(a->pid);
+		pid = find_get_pid(a.pid);
 		if (!pid)
 			return -ESRCH;
 	}
-	err = ph_check_target(pid, a, &start);
+	err = ph_check_target(pid, &a, &start);
 	if (err)
 		goto out;
 
@@ -107,17 +111,16 @@ static long ph_ioc_acquire(struct ph_table *t, void *karg,
 		goto unreserve;
 	}
 	h->id = id;
-	a->handle = id;
-	if (copy_to_user(uarg, a, sizeof(*a))) {
+	if (put_user(id, &ua->handle)) {
 		err = -EFAULT;
 		goto free;
 	}
-	if (a->flags & PH_ACQUIRE_KILL_ON_RELEASE) {
+	if (a.flags & PH_ACQUIRE_KILL_ON_RELEASE) {
 		err = ph_life_acquire(t, h);	/* the caller's credentials */
 		if (err)
 			goto free;
 	}
-	if (a->flags & PH_ACQUIRE_TRACK) {
+	if (a.flags & PH_ACQUIRE_TRACK) {
 		err = ph_track_attach(t, h);	/* the last that can fail */
 		if (err) {
 			atomic_or(PH_HF_RELEASED, &h->flags);
@@ -138,72 +141,85 @@ out:
 	return err;
 }
 
-static long ph_ioc_release(struct ph_table *t, void *karg,
-			   void __user *uarg, size_t usize)
+static long ph_ioc_release(struct ph_table *t, void __user *uarg,
+			   size_t usize)
 {
-	return ph_handle_release(t, *(u64 *)karg);
+	u64 id;
+	int err;
+
+	err = ph_get_arg(&id, sizeof(id), sizeof(id), uarg, usize);
+	return err ?: ph_handle_release(t, id);
 }
 
-static long ph_ioc_signal(struct ph_table *t, void *karg,
-			  void __user *uarg, size_t usize)
+/* SIGNAL and INFO change nothing: they peek (handle.c, step 1a). */
+static long ph_ioc_signal(struct ph_table *t, void __user *uarg,
+			  size_t usize)
 {
-	struct ph_signal *s = karg;
+	struct ph_signal s;
 	struct ph_handle *h;
 	int status;
+	u32 state;
 	long err;
 
-	if (s->flags || s->reserved || !valid_signal(s->sig) || s->sig < 0)
+	err = ph_get_arg(&s, sizeof(s), sizeof(s), uarg, usize);
+	if (err)
+		return err;
+	if (s.flags || s.reserved || !valid_signal(s.sig) || s.sig < 0)
 		return -EINVAL;
-	h = ph_handle_get(t, s->handle);
-	if (!h)
-		return -EBADF;
-	/*
-	 * An exited process is never signalled, whatever its number names
-	 * now; nor is one the caller cannot see (as kill(2) could not).
-	 */
-	if (ph_handle_state(h, &status) != PH_STATE_RUNNING ||
-	    !pid_nr_ns(h->rec->pid, task_active_pid_ns(current)))
-		err = -ESRCH;
-	else	/* SEND_SIG_NOINFO: kill(2)'s checks, current's credentials */
-		err = kill_pid(h->rec->pid, s->sig, 0);
-	ph_handle_put(h);
+	rcu_read_lock();
+	h = ph_handle_peek(t, s.handle, &state, &status);
+	err = h ? ph_handle_signal(h, state, s.sig) : -EBADF;
+	rcu_read_unlock();
 	return err;
 }
 
-static long ph_ioc_info(struct ph_table *t, void *karg,
-			void __user *uarg, size_t usize)
+static long ph_ioc_info(struct ph_table *t, void __user *uarg,
+			size_t usize)
 {
-	struct ph_info *i = karg;
+	/* Wholly written before it is read: the input part, then the rest. */
+	struct ph_info i __uninitialized;
 	struct ph_handle *h;
+	int err;
 
-	if (i->pad || i->reserved[0] || i->reserved[1])
+	/* Only the first version's part holds input: @exit is output only. */
+	BUILD_BUG_ON(offsetof(struct ph_info, exit) != PH_INFO_SIZE_VER0);
+	err = ph_get_arg(&i, PH_INFO_SIZE_VER0, sizeof(i), uarg, usize);
+	if (err)
+		return err;
+	if (i.pad || i.reserved[0] || i.reserved[1])
 		return -EINVAL;
-	h = ph_handle_get(t, i->handle);
-	if (!h)
+	rcu_read_lock();
+	h = ph_handle_peek(t, i.handle, &i.state, &i.status);
+	if (!h) {
+		rcu_read_unlock();
 		return -EBADF;
-	i->state = ph_handle_state(h, &i->status);
-	i->pid = pid_nr_ns(h->rec->pid, task_active_pid_ns(current));
-	i->start_time = timens_add_boottime_ns(h->rec->start_time);
+	}
+	i.pid = pid_vnr(h->rec->pid);
+	i.start_time = timens_add_boottime_ns(h->rec->start_time);
 	/* Captured before the exit was recorded: all zero while running. */
-	if (i->state == PH_STATE_RUNNING)
-		memset(&i->exit, 0, sizeof(i->exit));
+	if (i.state == PH_STATE_RUNNING)
+		memset(&i.exit, 0, sizeof(i.exit));
 	else
-		ph_record_fill(h->rec, &i->exit);
-	ph_handle_put(h);
-	/* A v1 caller's struct ends before @exit. */
-	if (copy_to_user(uarg, i, min(usize, sizeof(*i))))
-		return -EFAULT;
-	return 0;
+		ph_record_fill(h->rec, &i.exit);
+	rcu_read_unlock();
+	if (usize >= sizeof(i))
+		return ph_put_words(uarg, &i, sizeof(i));
+	/* An earlier, smaller version (a v1 caller's ends before @exit). */
+	return copy_to_user(uarg, &i, usize) ? -EFAULT : 0;
 }
 
-static long ph_ioc_set_events(struct ph_table *t, void *karg,
-			      void __user *uarg, size_t usize)
+static long ph_ioc_set_events(struct ph_table *t, void __user *uarg,
+			      size_t usize)
 {
-	struct ph_events *e = karg;
+	struct ph_events e;
+	int err;
 
-	if (e->reserved[0] || e->reserved[1])
+	err = ph_get_arg(&e, sizeof(e), sizeof(e), uarg, usize);
+	if (err)
+		return err;
+	if (e.reserved[0] || e.reserved[1])
 		return -EINVAL;
-	return ph_events_set_format(t, e->format, e->mask);
+	return ph_events_set_format(t, e.format, e.mask);
 }
 
 /* PH_IOC_INFO as v1 programs encode it: the size of its first version. */
@@ -212,127 +228,79 @@ static long ph_ioc_set_events(struct ph_table *t, void *karg,
 
 #define PH_DEADLINE_FLAGS	0
 
-static long ph_ioc_deadline(struct ph_table *t, void *karg,
-			    void __user *uarg, size_t usize)
+static long ph_ioc_deadline(struct ph_table *t, void __user *uarg,
+			    size_t usize)
 {
-	struct ph_deadline *d = karg;
+	struct ph_deadline d;
 	struct ph_handle *h;
 	int status;
-	long err = 0;
+	long err;
 
-	if (d->flags & ~PH_DEADLINE_FLAGS || d->reserved || d->sig < 0 ||
-	    !valid_signal(d->sig))
+	err = ph_get_arg(&d, sizeof(d), sizeof(d), uarg, usize);
+	if (err)
+		return err;
+	if (d.flags & ~PH_DEADLINE_FLAGS || d.reserved || d.sig < 0 ||
+	    !valid_signal(d.sig))
 		return -EINVAL;
-	h = ph_handle_get(t, d->handle);
+	h = ph_handle_get(t, d.handle);
 	if (!h)
 		return -EBADF;
-	if (d->timeout_ns) {
-		/* As SIGNAL: never an exited process, nor one out of sight. */
-		if (ph_handle_state(h, &status) != PH_STATE_RUNNING ||
-		    !pid_nr_ns(h->rec->pid, task_active_pid_ns(current)))
-			err = -ESRCH;
-		else	/* kill(2)'s permission rule and LSM hook, now */
-			err = kill_pid(h->rec->pid, 0, 0);
-	}
+	/* As SIGNAL 0, now: kill(2)'s permission rule and LSM hook. */
+	if (d.timeout_ns)
+		err = ph_handle_signal(h, ph_handle_state(h, &status), 0);
 	if (!err)	/* kept with the caller's credentials (lifetime.c) */
-		err = ph_life_arm(t, h, d);
+		err = ph_life_arm(t, h, &d);
 	ph_handle_put(h);
 	return err;
 }
 
 struct ph_ioc {
 	unsigned int cmd;	/* as published: direction, size of VER0 */
-	size_t ksize;		/* the struct this module knows */
-	long (*fn)(struct ph_table *t, void *karg, void __user *uarg,
-		   size_t usize);
+	long (*fn)(struct ph_table *t, void __user *uarg, size_t usize);
 	bool write;		/* needs a file opened for writing */
 };
 
 static const struct ph_ioc ph_iocs[] = {
-	[_IOC_NR(PH_IOC_ACQUIRE)] = {
-		PH_IOC_ACQUIRE, sizeof(struct ph_acquire), ph_ioc_acquire, true },
-	[_IOC_NR(PH_IOC_RELEASE)] = {
-		PH_IOC_RELEASE, sizeof(__u64), ph_ioc_release, true },
-	[_IOC_NR(PH_IOC_SIGNAL)] = {
-		PH_IOC_SIGNAL, sizeof(struct ph_signal), ph_ioc_signal, true },
-	[_IOC_NR(PH_IOC_WAIT)] = {
-		PH_IOC_WAIT, sizeof(struct ph_wait), ph_ioc_wait, false },
-	[_IOC_NR(PH_IOC_INFO)] = {
-		PH_IOC_INFO_VER0, sizeof(struct ph_info), ph_ioc_info, false },
+	[_IOC_NR(PH_IOC_ACQUIRE)] = { PH_IOC_ACQUIRE, ph_ioc_acquire, true },
+	[_IOC_NR(PH_IOC_RELEASE)] = { PH_IOC_RELEASE, ph_ioc_release, true },
+	[_IOC_NR(PH_IOC_SIGNAL)] = { PH_IOC_SIGNAL, ph_ioc_signal, true },
+	[_IOC_NR(PH_IOC_WAIT)] = { PH_IOC_WAIT, ph_ioc_wait, false },
+	[_IOC_NR(PH_IOC_INFO)] = { PH_IOC_INFO_VER0, ph_ioc_info, false },
 	[_IOC_NR(PH_IOC_SET_EVENTS)] = {
-		PH_IOC_SET_EVENTS, sizeof(struct ph_events), ph_ioc_set_events,
-		false },
-	[_IOC_NR(PH_IOC_DEADLINE)] = {
-		PH_IOC_DEADLINE, sizeof(struct ph_deadline), ph_ioc_deadline,
-		true },
+		PH_IOC_SET_EVENTS, ph_ioc_set_events, false },
+	[_IOC_NR(PH_IOC_DEADLINE)] = { PH_IOC_DEADLINE, ph_ioc_deadline, true },
 };
 
-/* The largest struct any command takes, for the on-stack copy. */
-union ph_ioc_arg {
-	struct ph_acquire acquire;
-	__u64 handle;
-	struct ph_signal signal;
-	struct ph_wait wait;
-	struct ph_info info;
-	struct ph_events events;
-	struct ph_deadline deadline;
-};
-
-/*
- * Copy the argument in: copy_struct_from_user(), but with the copy at a
- * size known at compile time when @usize is at least @ksize (the common
- * case): a variable size costs a hardened-usercopy check of the stack
- * frame plus copy_struct_from_user()'s general path, about 55
- * instructions per call (bench/README.md).  An earlier, smaller version of
- * a struct that grew (a v1 INFO: ph_ioctl() checked that @usize is at
- * least the first version's size) is copied at @usize and zero-extended.
- * Handlers copy out sizeof() their struct for the same reason, and no
- * more than @usize for a struct that grew.
+/**
+ * ph_arg_tail() - Check the part of a newer, larger struct that this
+ *	module does not know: it must be zero (ph_get_arg()).
+ * @uarg: the caller's struct
+ * @ksize: the size of the struct this module knows
+ * @usize: the caller's size, larger
+ *
+ * Return: 0, -E2BIG or -EFAULT.
  */
-static int ph_copy_arg(union ph_ioc_arg *karg, size_t ksize,
-		       const void __user *uarg, size_t usize)
+int ph_arg_tail(const void __user *uarg, size_t ksize, size_t usize)
 {
-	unsigned long left;
-	int err;
+	int err = check_zeroed_user(uarg + ksize, usize - ksize);
 
-	if (usize > ksize) {	/* a newer, larger struct: the rest must be 0 */
-		err = check_zeroed_user(uarg + ksize, usize - ksize);
-		if (err <= 0)
-			return err ?: -E2BIG;
-	} else if (usize < ksize) {	/* an earlier version: zero-extend */
-		memset((char *)karg + usize, 0, ksize - usize);
-		return copy_from_user(karg, uarg, usize) ? -EFAULT : 0;
-	}
-	switch (ksize) {
-	case sizeof(karg->handle):
-		left = copy_from_user(karg, uarg, sizeof(karg->handle));
-		break;
-	case sizeof(karg->signal):
-		left = copy_from_user(karg, uarg, sizeof(karg->signal));
-		break;
-	case sizeof(karg->wait):
-		left = copy_from_user(karg, uarg, sizeof(karg->wait));
-		break;
-	case sizeof(karg->acquire):
-		left = copy_from_user(karg, uarg, sizeof(karg->acquire));
-		break;
-	case sizeof(karg->info):
-		left = copy_from_user(karg, uarg, sizeof(karg->info));
-		break;
-	default:
-		left = copy_from_user(karg, uarg, ksize);
-	}
-	return left ? -EFAULT : 0;
+	if (err <= 0)
+		return err ?: -E2BIG;
+	return 0;
 }
 
+/*
+ * Each command copies its own argument in, at its exact size known at
+ * compile time (ph_get_arg()), and out; ph_ioctl() checked that the
+ * caller's struct is at least the command's first version.  Every struct
+ * but ph_info is still its first version; ph_info grew by output fields
+ * only, so its input is always the first version's part.
+ */
 long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
 	size_t usize = _IOC_SIZE(cmd);
 	const struct ph_ioc *ioc;
-	union ph_ioc_arg karg;
 	unsigned int nr;
-	int err;
 
 	nr = _IOC_NR(cmd);
 	if (_IOC_TYPE(cmd) != PH_IOC_MAGIC || nr >= ARRAY_SIZE(ph_iocs) ||
@@ -350,13 +318,9 @@ long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	BUILD_BUG_ON(sizeof(struct ph_signal) != PH_SIGNAL_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct ph_wait) != PH_WAIT_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct ph_info) != PH_INFO_SIZE_VER1);
-	BUILD_BUG_ON(offsetof(struct ph_info, exit) != PH_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct ph_events) != PH_EVENTS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct ph_event2) != PH_EVENT2_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(__u64) != PH_RELEASE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct ph_deadline) != PH_DEADLINE_SIZE_VER0);
-	err = ph_copy_arg(&karg, ioc->ksize, uarg, usize);
-	if (err)
-		return err;
-	return ioc->fn(file->private_data, &karg, uarg, usize);
+	return ioc->fn(file->private_data, (void __user *)arg, usize);
 }

@@ -37,6 +37,7 @@
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -154,17 +155,37 @@ int ph_watch_init(void);
 void ph_watch_teardown(void);
 struct ph_watch *ph_watch_get(struct pid *pid);
 void ph_watch_put(struct ph_watch *w);
-bool ph_watch_exited(struct ph_watch *w, int *status);
 void ph_watch_link(struct ph_watch *w, struct ph_handle *h);
 void ph_watch_unlink(struct ph_watch *w, struct ph_handle *h);
 struct ph_watch *ph_watch_lookup(struct pid *tgid);
 u32 ph_event_seq_next(void);
+
+/**
+ * ph_watch_exited() - Has the exit of a watch's process been recorded?
+ * @w: the watch
+ * @status: if not NULL and it has, set to the group's wait status
+ *
+ * Return: true once the exit is recorded (then also ph_watch.seq is set).
+ */
+static inline bool ph_watch_exited(struct ph_watch *w, int *status)
+{
+	s64 v = atomic64_read_acquire(&w->exit);
+
+	if (!(v & PH_EXIT_RECORDED))
+		return false;
+	if (status)
+		*status = (int)(u32)v;
+	return true;
+}
 
 /* handle.c */
 int ph_handle_init(void);
 void ph_handle_teardown(void);
 struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid);
 struct ph_handle *ph_handle_get(struct ph_table *t, u64 id);
+struct ph_handle *ph_handle_peek(struct ph_table *t, u64 id, u32 *state,
+				 int *status);
+int ph_handle_signal(struct ph_handle *h, u32 state, int sig);
 void ph_handle_put(struct ph_handle *h);
 u32 ph_handle_state(struct ph_handle *h, int *status);
 int ph_handle_wait(struct ph_handle *h, u32 flags, ktime_t deadline,
@@ -197,8 +218,7 @@ ssize_t ph_events_read(struct file *file, char __user *buf, size_t count,
 __poll_t ph_events_poll(struct file *file, poll_table *pt);
 
 /* wait.c */
-long ph_ioc_wait(struct ph_table *t, void *karg, void __user *uarg,
-		 size_t usize);
+long ph_ioc_wait(struct ph_table *t, void __user *uarg, size_t usize);
 void ph_wait_memos_free(struct ph_table *t);
 
 /* pidfd.c */
@@ -230,5 +250,81 @@ void ph_track_teardown(void);
 
 /* ioctl.c */
 long ph_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int ph_arg_tail(const void __user *uarg, size_t ksize, size_t usize);
+
+/*
+ * Copy @n bytes between an ioctl argument and its kernel copy, a word at a
+ * time: @n is a multiple of 8 known at compile time, so this is a handful
+ * of moves between one access_ok() and one STAC/CLAC pair.  For structs
+ * this small, copy_{from,to}_user() cost more than the copy: an
+ * out-of-line call into copy_user_generic(), whose string move counts one
+ * instruction per byte under QEMU's instruction count (bench/README.md).
+ */
+static __always_inline int ph_get_words(void *karg, const void __user *uarg,
+					size_t n)
+{
+	const u64 __user *src = uarg;
+	u64 *dst = karg;
+	size_t i;
+
+	BUILD_BUG_ON(n % sizeof(u64));
+	if (!user_read_access_begin(uarg, n))
+		return -EFAULT;
+#pragma GCC unroll 16
+	for (i = 0; i < n / sizeof(u64); i++)
+		unsafe_get_user(dst[i], &src[i], efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+static __always_inline int ph_put_words(void __user *uarg, const void *karg,
+					size_t n)
+{
+	u64 __user *dst = uarg;
+	const u64 *src = karg;
+	size_t i;
+
+	BUILD_BUG_ON(n % sizeof(u64));
+	if (!user_write_access_begin(uarg, n))
+		return -EFAULT;
+#pragma GCC unroll 16
+	for (i = 0; i < n / sizeof(u64); i++)
+		unsafe_put_user(src[i], &dst[i], efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
+/**
+ * ph_get_arg() - Copy an ioctl's argument in.
+ * @karg: the kernel copy
+ * @in: how many bytes to copy: the struct's input fields, never more
+ *	than its first version's size, which ph_ioctl() checked the caller
+ *	passes (every struct but ph_info: the whole struct)
+ * @ksize: the size of the struct this module knows
+ * @uarg: the caller's struct
+ * @usize: its size, from the command
+ *
+ * A newer, larger struct than @ksize is accepted if the part this module
+ * does not know is zero (E2BIG otherwise), as copy_struct_from_user() does.
+ *
+ * Return: 0, -EFAULT or -E2BIG.
+ */
+static __always_inline int ph_get_arg(void *karg, size_t in, size_t ksize,
+				      const void __user *uarg, size_t usize)
+{
+	if (unlikely(usize > ksize)) {
+		int err = ph_arg_tail(uarg, ksize, usize);
+
+		if (err)
+			return err;
+	}
+	return ph_get_words(karg, uarg, in);
+}
 
 #endif /* _PROCHANDLE_H */

@@ -42,8 +42,10 @@
  *    reader's namespaces only when read.
  *  - ph_nr_recording counts records not yet captured (nor freed): with no
  *    process being watched, a fatal signal costs the tracepoint one load.
- *  - The memory is freed after an RCU grace period: the tracepoint finds
- *    records through the watch hash under RCU.
+ *  - The memory, and the references on the struct pids it names, are
+ *    freed after an RCU grace period: the tracepoint finds records through
+ *    the watch hash under RCU, and calls that peek at a handle (handle.c)
+ *    read its record's pids under RCU without a reference.
  */
 #include <linux/atomic.h>
 #include <linux/cred.h>
@@ -105,16 +107,22 @@ struct ph_record *ph_record_get(struct ph_record *r)
 	return r;
 }
 
+/* The pids too: an RCU reader (a peeked handle, handle.c) may read them. */
 static void ph_record_free_rcu(struct rcu_head *rcu)
 {
-	kmem_cache_free(ph_record_cache, container_of(rcu, struct ph_record, rcu));
+	struct ph_record *r = container_of(rcu, struct ph_record, rcu);
+	int i;
+
+	for (i = 0; i < PH_KILLER_SLOTS; i++)
+		put_pid(r->slot[i].pid);
+	put_pid(r->pid);
+	kmem_cache_free(ph_record_cache, r);
 }
 
 void ph_record_put(struct ph_record *r)
 {
 	unsigned long flags;
 	bool captured;
-	int i;
 
 	if (!refcount_dec_and_test(&r->ref))
 		return;
@@ -125,9 +133,6 @@ void ph_record_put(struct ph_record *r)
 	spin_unlock_irqrestore(&r->lock, flags);
 	if (!captured)
 		atomic_dec(&ph_nr_recording);
-	for (i = 0; i < PH_KILLER_SLOTS; i++)
-		put_pid(r->slot[i].pid);
-	put_pid(r->pid);
 	call_rcu(&r->rcu, ph_record_free_rcu);
 }
 

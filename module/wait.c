@@ -101,35 +101,49 @@ void ph_wait_memos_free(struct ph_table *t)
 /**
  * ph_ioc_wait() - PH_IOC_WAIT.
  * @t: the table
- * @karg: struct ph_wait, copied in
- * @uarg: the caller's struct
+ * @uarg: the caller's struct ph_wait
  * @usize: its size
+ *
+ * A no-hang WAIT on a running process changes nothing: it only peeks at
+ * the handle (handle.c, step 1a).
  *
  * Return: 0 with the status written back, or a negative errno.
  */
-long ph_ioc_wait(struct ph_table *t, void *karg, void __user *uarg,
-		 size_t usize)
+long ph_ioc_wait(struct ph_table *t, void __user *uarg, size_t usize)
 {
-	struct ph_wait *w = karg;
+	struct ph_wait __user *uw = uarg;
 	struct ph_handle *h;
 	ktime_t deadline = 0;
+	struct ph_wait w;
 	int status;
+	u32 state;
 	long err;
 
-	if (w->flags & ~PH_WAIT_FLAGS || w->flags == PH_WAIT_FLAGS ||
-	    w->reserved || (!(w->flags & PH_WAIT_TIMEOUT) && w->timeout_ns))
+	err = ph_get_arg(&w, sizeof(w), sizeof(w), uarg, usize);
+	if (err)
+		return err;
+	if (w.flags & ~PH_WAIT_FLAGS || w.flags == PH_WAIT_FLAGS ||
+	    w.reserved || (!(w.flags & PH_WAIT_TIMEOUT) && w.timeout_ns))
 		return -EINVAL;
-	h = ph_handle_get(t, w->handle);
+	if (w.flags & PH_WAIT_NOHANG) {
+		rcu_read_lock();
+		h = ph_handle_peek(t, w.handle, &state, &status);
+		rcu_read_unlock();
+		if (!h)
+			return -EBADF;
+		if (state == PH_STATE_RUNNING)
+			return -EAGAIN;
+	}
+	h = ph_handle_get(t, w.handle);
 	if (!h)
 		return -EBADF;
-	if (w->flags & PH_WAIT_TIMEOUT)
-		deadline = ph_wait_deadline(t, w, uarg);
-	err = ph_handle_wait(h, w->flags, deadline, &status);
-	if (err == -ERESTARTNOHAND && (w->flags & PH_WAIT_TIMEOUT))
-		err = ph_wait_interrupted(t, w, uarg, deadline);
+	if (w.flags & PH_WAIT_TIMEOUT)
+		deadline = ph_wait_deadline(t, &w, uarg);
+	err = ph_handle_wait(h, w.flags, deadline, &status);
+	if (err == -ERESTARTNOHAND && (w.flags & PH_WAIT_TIMEOUT))
+		err = ph_wait_interrupted(t, &w, uarg, deadline);
 	if (!err) {
-		w->status = status;
-		if (copy_to_user(uarg, w, sizeof(*w)))
+		if (put_user(status, &uw->status))
 			err = -EFAULT;
 		else
 			ph_handle_set_done(h, status);

@@ -69,24 +69,6 @@ static const struct rhashtable_params ph_watch_params = {
 	.automatic_shrinking = true,
 };
 
-/**
- * ph_watch_exited() - Has the exit of a watch's process been recorded?
- * @w: the watch
- * @status: if not NULL and it has, set to the group's wait status
- *
- * Return: true once the exit is recorded (then also ph_watch.seq is set).
- */
-bool ph_watch_exited(struct ph_watch *w, int *status)
-{
-	s64 v = atomic64_read_acquire(&w->exit);
-
-	if (!(v & PH_EXIT_RECORDED))
-		return false;
-	if (status)
-		*status = (int)(u32)v;
-	return true;
-}
-
 /* The thread group's exit status, computed as wait_task_zombie() does. */
 static int ph_group_status(struct task_struct *task)
 {
