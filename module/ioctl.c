@@ -204,7 +204,9 @@ static long ph_ioc_info(struct ph_table *t, void __user *uarg,
 	rcu_read_unlock();
 	if (usize >= sizeof(i))
 		return ph_put_words(uarg, &i, sizeof(i));
-	/* An earlier, smaller version (a v1 caller's ends before @exit). */
+	/* An earlier, smaller version: a v1 caller's ends before @exit. */
+	if (usize == PH_INFO_SIZE_VER0)
+		return ph_put_words(uarg, &i, PH_INFO_SIZE_VER0);
 	return copy_to_user(uarg, &i, usize) ? -EFAULT : 0;
 }
 
