@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Helpers shared by the prochandle commands: messages, parsing, operands.
- * Error texts come from ph_strerror(); this file only adds the operand
- * they are about, and maps errors to exit codes.
+ * Helpers shared by the prochandle commands: messages, parsing, operands,
+ * reading events.  Error texts come from ph_strerror(); this file only adds
+ * the operand they are about, and maps errors to exit codes.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -315,6 +315,46 @@ __u64 info_start_ticks(const struct ph_info *info)
 	long hz = sysconf(_SC_CLK_TCK);
 
 	return info->start_time / (1000000000ULL / (__u64)(hz > 0 ? hz : 100));
+}
+
+/* Read queued events as V2 records (V1 ones get an empty exit record). */
+static int read_events(int fd, int v2, struct ph_event2 *ev, unsigned int max)
+{
+	struct ph_event v1[64];
+	int got, i;
+
+	if (v2)
+		return ph_read_events2(fd, ev, max, sizeof(*ev));
+	got = ph_read_events(fd, v1, max < 64 ? max : 64);
+	for (i = 0; i < got; i++) {
+		memset(&ev[i], 0, sizeof(ev[i]));
+		ev[i].handle = v1[i].handle;
+		ev[i].status = v1[i].status;
+	}
+	return got;
+}
+
+int read_each_event(int fd, int v2, event_fn fn, void *arg)
+{
+	struct ph_event2 ev[64];
+	int got, i, stop;
+
+	for (;;) {
+		got = read_events(fd, v2, ev, sizeof(ev) / sizeof(ev[0]));
+		if (got == -EAGAIN)
+			return 0;
+		if (got == -EINTR)
+			continue;
+		if (got < 0) {
+			msg("reading events: %s", ph_strerror(got));
+			return got;
+		}
+		stop = 0;
+		for (i = 0; i < got; i++)
+			stop |= fn(&ev[i], arg);
+		if (stop)
+			return 0;
+	}
 }
 
 int open_device(unsigned int flags)

@@ -2,8 +2,9 @@
 /*
  * What the prochandle commands share: messages and exit codes, parsing of
  * durations, signals and process operands (PID or PID@START), acquiring
- * an operand, and describing a wait status.  One command per .c file
- * (prochandle.c holds wait, watch, kill, info and main's command table).
+ * an operand, describing a wait status, and reading events.  One command
+ * per .c file (prochandle.c holds wait, watch, kill, info and main's
+ * command table).
  */
 #ifndef PROCHANDLE_CLI_H
 #define PROCHANDLE_CLI_H
@@ -63,6 +64,19 @@ void json_string(const char *s);
 
 /* ph_open() with a one-line message on failure. */
 int open_device(unsigned int flags);
+
+/*
+ * Called with each record read_each_event() reads; non-zero asks it to
+ * stop after the records of the batch it read (those are read already).
+ */
+typedef int (*event_fn)(const struct ph_event2 *e, void *arg);
+/*
+ * Read the queued events of @fd (opened O_NONBLOCK) until none is left,
+ * calling @fn on each: V2 records, or with @v2 0 V1 records widened to V2
+ * (no exit record).  Returns 0 (none left, or @fn asked to stop), or a
+ * negative errno after "reading events: ..." on stderr.
+ */
+int read_each_event(int fd, int v2, event_fn fn, void *arg);
 
 /* run.c: prochandle run and prochandle deadline (SPEC 11). */
 int cmd_run(int argc, char **argv);

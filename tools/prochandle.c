@@ -266,50 +266,30 @@ static void report_exited(int fd, struct waitset *s, const struct wait_opts *o)
 	}
 }
 
-/* Read queued events as V2 records (V1 ones get an empty exit record). */
-static int read_events(int fd, const struct wait_opts *o, struct ph_event2 *ev,
-		       unsigned int max)
-{
-	struct ph_event v1[64];
-	int got, i;
+struct drain_ctx {
+	struct waitset *s;
+	const struct wait_opts *o;
+};
 
-	if (o->v2)
-		return ph_read_events2(fd, ev, max, sizeof(*ev));
-	got = ph_read_events(fd, v1, max < 64 ? max : 64);
-	for (i = 0; i < got; i++) {
-		memset(&ev[i], 0, sizeof(ev[i]));
-		ev[i].handle = v1[i].handle;
-		ev[i].status = v1[i].status;
+/* An event_fn: an operand's exit ends it; with --any, the first stops. */
+static int waited_event(const struct ph_event2 *e, void *arg)
+{
+	const struct drain_ctx *c = arg;
+	int k = find_waited(c->s, e->handle);
+
+	if (k >= 0 && !c->s->w[k].done) {
+		c->s->remaining--;
+		ended(c->s, c->o, k, e->status, &e->exit);
 	}
-	return got;
+	return c->o->any && c->s->first >= 0;
 }
 
 /* Read every queued event; 0 or an exit code. */
 static int drain_events(int fd, struct waitset *s, const struct wait_opts *o)
 {
-	struct ph_event2 ev[64];
-	int got, c, k;
+	struct drain_ctx c = { .s = s, .o = o };
 
-	for (;;) {
-		got = read_events(fd, o, ev, sizeof(ev) / sizeof(ev[0]));
-		if (got == -EAGAIN)
-			return 0;
-		if (got == -EINTR)
-			continue;
-		if (got < 0) {
-			msg("reading events: %s", ph_strerror(got));
-			return EX_FAILURE;
-		}
-		for (c = 0; c < got; c++) {
-			k = find_waited(s, ev[c].handle);
-			if (k < 0 || s->w[k].done)
-				continue;
-			s->remaining--;
-			ended(s, o, k, ev[c].status, &ev[c].exit);
-		}
-		if (o->any && s->first >= 0)
-			return 0;
-	}
+	return read_each_event(fd, o->v2, waited_event, &c) < 0 ? EX_FAILURE : 0;
 }
 
 /* Poll the table until every operand (or, with --any, one) has ended. */

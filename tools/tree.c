@@ -158,41 +158,42 @@ int tree_add_root(struct tree *t, pid_t pid, __u64 *handle)
 	return ret ? ret : tree_push(t, *handle, pid, 1);
 }
 
-int tree_drain(struct tree *t, tree_event_fn fn, void *arg)
-{
-	struct ph_event2 ev[32];
-	struct tree_node *n;
-	int got, i;
+struct tree_drain_ctx {
+	struct tree *t;
+	tree_event_fn fn;
+	void *arg;
+};
 
-	for (;;) {
-		got = ph_read_events2(t->fd, ev, 32, sizeof(ev[0]));
-		if (got == -EAGAIN)
-			return 0;
-		if (got == -EINTR)
-			continue;
-		if (got < 0) {
-			msg("reading events: %s", ph_strerror(got));
-			return got;
-		}
-		for (i = 0; i < got; i++) {
-			n = NULL;
-			if (ev[i].type == PH_EVENT_FORK && ev[i].child &&
-			    !tree_push(t, ev[i].child, ev[i].child_pid, 0))
-				n = &t->n[t->nn - 1];
-			else if (ev[i].type == PH_EVENT_FORK)
-				t->lost++;
-			if (ev[i].type == PH_EVENT_EXIT) {
-				n = tree_find(t, ev[i].handle);
-				if (n && !n->done) {
-					n->done = 1;
-					n->status = ev[i].status;
-					t->live--;
-				}
-			}
-			if (fn)
-				fn(t, n, &ev[i], arg);
+/* An event_fn: a FORK adds a node, an EXIT ends one; never stops. */
+static int tree_event(const struct ph_event2 *e, void *arg)
+{
+	const struct tree_drain_ctx *c = arg;
+	struct tree *t = c->t;
+	struct tree_node *n = NULL;
+
+	if (e->type == PH_EVENT_FORK && e->child &&
+	    !tree_push(t, e->child, e->child_pid, 0))
+		n = &t->n[t->nn - 1];
+	else if (e->type == PH_EVENT_FORK)
+		t->lost++;
+	if (e->type == PH_EVENT_EXIT) {
+		n = tree_find(t, e->handle);
+		if (n && !n->done) {
+			n->done = 1;
+			n->status = e->status;
+			t->live--;
 		}
 	}
+	if (c->fn)
+		c->fn(t, n, e, c->arg);
+	return 0;
+}
+
+int tree_drain(struct tree *t, tree_event_fn fn, void *arg)
+{
+	struct tree_drain_ctx c = { .t = t, .fn = fn, .arg = arg };
+
+	return read_each_event(t->fd, 1, tree_event, &c);
 }
 
 int tree_signal(struct tree *t, int sig)
