@@ -15,6 +15,11 @@
 #   skipped NAME WHY     "ok N NAME # SKIP WHY"
 #   diag TEXT...         "# TEXT"
 #   tmo CMD...           CMD, killed after 60 s where timeout(1) exists
+#   run ARGS...          $PH ARGS (under tmo): stdout in $T/out, stderr in
+#                        $T/err, exit status in $rc
+#   expect_rc RC         a check: $rc is RC (else `bad`, with the stderr)
+#   spawn NAME CODE      a child of ours (pid in $spid, killed at exit),
+#                        blocked until `release NAME`, then exits with CODE
 #   tap_finish STYLE     the plan "1..N", a summary by STYLE, and exit:
 #       plain    no summary; exit 1 when a test failed, else 0;
 #       counts   "# P passed, F failed"; exit as plain;
@@ -78,6 +83,26 @@ if command -v timeout >/dev/null 2>&1; then
 else
 	tmo() { "$@"; }
 fi
+
+run() {
+	tmo "$PH" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+expect_rc() {
+	[ "$rc" = "$1" ] || bad "exit status $rc, want $1 (stderr: $(head -c 300 "$T/err"))"
+}
+
+spawn() {
+	rm -f "$T/$1"
+	mkfifo "$T/$1"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	sh -c 'read x <"$1"; exit "$2"' sh "$T/$1" "$2" </dev/null >/dev/null 2>&1 &
+	spid=$!
+	bgpids="$bgpids $spid"
+}
+# shellcheck disable=SC2016 # expanded by the inner sh
+release() { tmo sh -c 'echo go >"$1"' sh "$T/$1"; }
 
 tap_finish() {
 	echo "1..$n"

@@ -22,15 +22,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 RUNAS=$here/helpers/ph-runas
 tap_init ph-cli
 
-# run ARGS...: prochandle, stdout in $T/out, stderr in $T/err, status $rc.
-run() {
-	tmo "$PH" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-}
-
-expect_rc() {
-	[ "$rc" = "$1" ] || bad "exit status $rc, want $1 (stderr: $(head -c 300 "$T/err"))"
-}
 # expect_file FILE TEXT: FILE holds exactly TEXT (one or more lines).
 expect_file() {
 	printf '%s\n' "$2" >"$T/want"
@@ -40,17 +31,6 @@ expect_file() {
 expect_grep() {
 	grep -q -e "$2" "$1" || bad "$(basename "$1") lacks '$2': '$(head -c 300 "$1" | tr '\n' '|')'"
 }
-
-# spawn NAME CODE: a child of ours, blocked until `release NAME`, then it
-# exits with CODE.  Its pid is in $spid.
-spawn() {
-	rm -f "$T/$1"
-	mkfifo "$T/$1"
-	sh -c 'read x <"$1"; exit "$2"' sh "$T/$1" "$2" </dev/null >/dev/null 2>&1 &
-	spid=$!
-	bgpids="$bgpids $spid"
-}
-release() { tmo sh -c 'echo go >"$1"' sh "$T/$1"; }
 
 # start_ph ARGS...: prochandle in the background (pid $phpid), stdout in
 # $T/out, stderr through a fifo; returns once it printed "waiting for"

@@ -23,16 +23,6 @@ expect_re() {
 		bad "$(basename "$1") lacks /$2/: '$(head -c 400 "$1" | tr '\n' '|')'"
 }
 
-# spawn NAME CODE: a child blocked until `release NAME`, then exits CODE.
-spawn() {
-	rm -f "$T/$1"
-	mkfifo "$T/$1"
-	sh -c 'read x <"$1"; exit "$2"' sh "$T/$1" "$2" </dev/null >/dev/null 2>&1 &
-	spid=$!
-	bgpids="$bgpids $spid"
-}
-release() { tmo sh -c 'echo go >"$1"' sh "$T/$1"; }
-
 # start_ph ARGS...: prochandle in the background, stdout in $T/out; returns
 # once it said on stderr that every pid is acquired.  finish_ph waits.
 start_ph() {
@@ -122,23 +112,22 @@ while [ $i -lt 500 ] && ! grep -q '^State:.*Z' "/proc/$pz/status" 2>/dev/null; d
 	i=$((i + 1))
 	tmo sleep 0.01 2>/dev/null || :
 done
-tmo "$PH" info "$pz" >"$T/out" 2>"$T/err"
-rc=$?
-[ "$rc" = 0 ] || bad "info exit status $rc: $(cat "$T/err")"
+run info "$pz"
+expect_rc 0
 expect_re "$T/out" '^status: +exited 9$'
 expect_re "$T/out" '^exit_time: +[0-9]+\.[0-9]{9} s after boot \(ran [0-9]+\.[0-9]{3} s\)$'
 expect_re "$T/out" '^cpu: +[0-9]+\.[0-9]{3} s user, [0-9]+\.[0-9]{3} s system$'
 expect_re "$T/out" '^peak_rss: +[0-9]+ KiB$'
-tmo "$PH" info --json "$pz" >"$T/out" 2>"$T/err"
+run info --json "$pz"
 expect_re "$T/out" '"wait_status":2304,.*"exit":\{"exit_time_ns":[0-9]+,.*"killer":null\}\}$'
 end
 
 begin info_running_no_record
 spawn f 0
 pf=$spid
-tmo "$PH" info --json "$pf" >"$T/out" 2>"$T/err"
+run info --json "$pf"
 expect_re "$T/out" '"exit":null\}$'
-tmo "$PH" info "$pf" >"$T/out" 2>"$T/err"
+run info "$pf"
 grep -q '^cpu:' "$T/out" && bad "a record for a running process"
 release f
 end

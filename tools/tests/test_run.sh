@@ -17,13 +17,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tap.sh"
 tap_init ph-run
 
-run() {
-	tmo "$PH" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-}
-expect_rc() {
-	[ "$rc" = "$1" ] || bad "exit status $rc, want $1 (stderr: $(head -c 300 "$T/err"))"
-}
 # Centiseconds since boot.
 now_cs() {
 	read -r up _ </proc/uptime
