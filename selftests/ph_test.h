@@ -224,6 +224,95 @@ static inline long ph_task_refs(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* ENOMEM by fault injection (failslab: debug kernels only)             */
+
+/*
+ * ph_failslab_start() sets failslab so that nothing fails at random and
+ * only a thread that asks is failed: ph_fail_nth(f, n) fails the n-th
+ * failable slab allocation of this thread's next call, ph_fail_nth_end()
+ * disarms it.  ph_failslab_stop() puts the knobs back as they were.  In a
+ * test, PH_FAILSLAB_START(f) starts it or skips the test.
+ */
+#define PH_FAILSLAB	"/sys/kernel/debug/failslab/"
+#define PH_FAIL_NTH	"/proc/thread-self/fail-nth"
+
+struct ph_failslab {
+	char saved[4][32];
+	int fnth;		/* PH_FAIL_NTH, open */
+};
+
+/* Set the knobs, saving them first, or with @restore put them back. */
+static inline int ph_failslab_knobs(struct ph_failslab *f, bool restore)
+{
+	static const char *const knobs[4] = { "probability", "verbose",
+		"ignore-gfp-wait", "task-filter" };
+	static const char *const vals[4] = { "0", "0", "N", "Y" };
+	char path[128];
+	unsigned int k;
+	int r = 0;
+
+	for (k = 0; k < 4; k++) {
+		snprintf(path, sizeof(path), PH_FAILSLAB "%s", knobs[k]);
+		if (restore)
+			r |= ph_write_str(path, f->saved[k]) ? -1 : 0;
+		else if (ph_slurp(f->saved[k], sizeof(f->saved[k]), "%s", path) <= 0 ||
+			 ph_write_str(path, vals[k]))
+			return -1;
+	}
+	return r;
+}
+
+/* Returns 0, 1 (no failslab in this kernel: skip) or -1. */
+static inline int ph_failslab_start(struct ph_failslab *f)
+{
+	if (access(PH_FAILSLAB "probability", W_OK) || access(PH_FAIL_NTH, W_OK))
+		return 1;
+	if (ph_failslab_knobs(f, false))
+		return -1;
+	f->fnth = open(PH_FAIL_NTH, O_RDWR | O_CLOEXEC);
+	return f->fnth < 0 ? -1 : 0;
+}
+
+#define PH_FAILSLAB_START(f) do {					\
+	int fs_ = ph_failslab_start(f);					\
+									\
+	if (fs_ > 0)							\
+		SKIP(return, "no failslab fault injection in this kernel"); \
+	ASSERT_EQ(0, fs_);						\
+} while (0)
+
+/* Returns 0 or -1. */
+static inline int ph_fail_nth(struct ph_failslab *f, int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	return pwrite(f->fnth, buf, len, 0) == len ? 0 : -1;
+}
+
+/*
+ * Disarm; returns the count fail-nth had left: 0 once the n-th allocation
+ * was reached (and failed), more if the call made fewer; -1 on error.
+ */
+static inline int ph_fail_nth_end(struct ph_failslab *f)
+{
+	char buf[16];
+	ssize_t got = pread(f->fnth, buf, sizeof(buf) - 1, 0);
+
+	if (pwrite(f->fnth, "0", 1, 0) != 1 || got <= 0)
+		return -1;
+	buf[got] = 0;
+	return atoi(buf);
+}
+
+/* Returns 0, or -1 if a knob could not be put back. */
+static inline int ph_failslab_stop(struct ph_failslab *f)
+{
+	close(f->fnth);
+	return ph_failslab_knobs(f, true);
+}
+
+/* ------------------------------------------------------------------ */
 /* time and bounded condition waits                                     */
 
 static inline uint64_t ph_now_ns(clockid_t clk)

@@ -229,57 +229,33 @@ TEST_F(ph, acquire_emfile_max_handles)
 }
 
 /*
- * ENOMEM through fault injection (failslab, debug kernels only): with
- * probability 0 nothing fails at random; /proc/thread-self/fail-nth then
- * fails the n-th failable slab allocation of this thread's next call.
+ * ENOMEM through fault injection (failslab, debug kernels only): each
+ * failable slab allocation of ACQUIRE fails in turn (ph_failslab_start()).
  */
-#define FAILSLAB "/sys/kernel/debug/failslab/"
 TEST_F(ph, acquire_enomem)
 {
-	static const char *const knobs[] = { "probability", "verbose",
-		"ignore-gfp-wait", "task-filter" };
-	static const char *const vals[] = { "0", "0", "N", "Y" };
-	char saved[4][32], path[128], buf[16];
-	int n, fnth, enomem = 0, ok = 0;
-	unsigned int k;
+	int n, r, left, enomem = 0, ok = 0;
+	struct ph_failslab f;
 	__u64 h;
 
-	if (access(FAILSLAB "probability", W_OK) ||
-	    access("/proc/thread-self/fail-nth", W_OK))
-		SKIP(return, "no failslab fault injection in this kernel");
-	for (k = 0; k < 4; k++) {
-		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[k]);
-		ASSERT_LT(0, ph_slurp(saved[k], sizeof(saved[k]), "%s", path));
-		ASSERT_EQ(0, ph_write_str(path, vals[k]));
-	}
-	fnth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fnth);
+	PH_FAILSLAB_START(&f);
 	for (n = 1; n <= 8; n++) {
-		int len = snprintf(buf, sizeof(buf), "%d", n), r;
-		ssize_t got;
-
-		ASSERT_EQ(len, pwrite(fnth, buf, len, 0));
+		ASSERT_EQ(0, ph_fail_nth(&f, n));
 		r = ioc_acquire(self->fd, getpid(), &h);
-		got = pread(fnth, buf, sizeof(buf) - 1, 0);
-		ASSERT_EQ(1, pwrite(fnth, "0", 1, 0));
-		ASSERT_LT(0, got);
-		buf[got] = 0;
+		left = ph_fail_nth_end(&f);
+		ASSERT_LE(0, left);
 		if (r == 0) {
 			ok++;
 			EXPECT_EQ(0, ioc_release(self->fd, h));
 		} else {
 			EXPECT_EQ(-ENOMEM, r);
 			/* an injected failure: nothing of the call is left */
-			EXPECT_EQ(0, atoi(buf));
+			EXPECT_EQ(0, left);
 			enomem++;
 		}
 		EXPECT_COUNTERS(1, 0, 0);
 	}
-	close(fnth);
-	for (k = 0; k < 4; k++) {
-		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[k]);
-		EXPECT_EQ(0, ph_write_str(path, saved[k]));
-	}
+	EXPECT_EQ(0, ph_failslab_stop(&f));
 	EXPECT_LT(0, enomem);
 	EXPECT_LT(0, ok);	/* past the last allocation it succeeds */
 }

@@ -101,6 +101,21 @@ static void become_nobody(void)
 	CHILD_CHECK(!setresuid(PH_NOBODY, PH_NOBODY, PH_NOBODY));
 }
 
+/* @call, made by a child that became nobody, returns @exp. */
+#define EXPECT_AS_NOBODY(exp, call) do {				\
+	pid_t nobody_ = fork();						\
+	int st_;							\
+									\
+	ASSERT_LE(0, nobody_);						\
+	if (nobody_ == 0) {						\
+		become_nobody();					\
+		CHILD_EQ(exp, call);					\
+		_exit(0);						\
+	}								\
+	st_ = ph_reap(nobody_);						\
+	EXPECT_TRUE(WIFEXITED(st_) && !WEXITSTATUS(st_));		\
+} while (0)
+
 /* ---------------------------------------------------------------- */
 
 TEST_F(ph, kor_release_kills)
@@ -219,22 +234,11 @@ TEST_F(ph, kor_exited_never_signalled)
 TEST_F(ph, kor_needs_permission)
 {
 	struct ph_kid k;
-	pid_t c;
-	int st;
+	__u64 h;
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
-	c = fork();
-	ASSERT_LE(0, c);
-	if (c == 0) {
-		__u64 h;
-
-		become_nobody();
-		CHILD_EQ(-EPERM, ioc_acquire_kor(self->fd, k.pid, &h));
-		_exit(0);
-	}
-	st = ph_reap(c);
-	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
+	EXPECT_AS_NOBODY(-EPERM, ioc_acquire_kor(self->fd, k.pid, &h));
 	EXPECT_COUNTERS(1, 0, 0);
 	ph_kid_exit(&k, 0);
 	ph_reap(k.pid);
@@ -544,8 +548,7 @@ TEST_F(ph, deadline_errors)
 	struct ph_deadline d;
 	struct ph_kid k, z;
 	__u64 h, hz, hr;
-	int ro, st;
-	pid_t c;
+	int ro;
 
 	ASSERT_EQ(0, ph_spawn(&k));
 	ph_track(self, k.pid);
@@ -581,15 +584,7 @@ TEST_F(ph, deadline_errors)
 	EXPECT_EQ(0, ioc_deadline(self->fd, hz, 0, 0, 0));	/* cancel: fine */
 
 	/* Permission is the caller's, now: nobody may not signal root's. */
-	c = fork();
-	ASSERT_LE(0, c);
-	if (c == 0) {
-		become_nobody();
-		CHILD_EQ(-EPERM, ioc_deadline(self->fd, h, MS, SIGTERM, 0));
-		_exit(0);
-	}
-	st = ph_reap(c);
-	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
+	EXPECT_AS_NOBODY(-EPERM, ioc_deadline(self->fd, h, MS, SIGTERM, 0));
 	/* Nothing was armed by the failures. */
 	EXPECT_EQ(-ETIMEDOUT, ioc_wait(self->fd, h, PH_WAIT_TIMEOUT, 300 * MS, NULL));
 	ph_kid_exit(&k, 0);

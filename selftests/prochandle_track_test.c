@@ -388,6 +388,25 @@ TEST_F(ph, release_kills_tree)
 	free(l.ev);
 }
 
+/*
+ * @fn, tracked, makes @forks processes (each exits 0) by some flavour of
+ * fork, and exits 0: one FORK record each, in order.
+ */
+static void forks_recorded(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(ph) *self, int (*fn)(void), int forks)
+{
+	struct evlog l;
+	struct scen s;
+	__u64 h;
+
+	EXPECT_EQ(forks + 1, run_tracked(self, fn, PH_EVENT_FORK, 0, forks + 1,
+					 &l, &s, &h));
+	EXPECT_EQ(forks, l.forks);
+	EXPECT_EQ(0, WEXITSTATUS(ph_reap(s.pid)));
+	check_order(_metadata, &l);
+	free(l.ev);
+}
+
 static void *thread_fn(void *arg)
 {
 	return arg;
@@ -410,16 +429,7 @@ static int thread_then_fork(void)
 
 TEST_F(ph, threads_are_not_forks)
 {
-	struct evlog l;
-	struct scen s;
-	__u64 h;
-
-	EXPECT_EQ(2, run_tracked(self, thread_then_fork, PH_EVENT_FORK, 0, 2,
-				 &l, &s, &h));
-	EXPECT_EQ(1, l.forks);
-	EXPECT_EQ(0, WEXITSTATUS(ph_reap(s.pid)));
-	check_order(_metadata, &l);
-	free(l.ev);
+	forks_recorded(_metadata, self, thread_then_fork, 1);
 }
 
 static int vfork_clone3(void)
@@ -443,16 +453,7 @@ static int vfork_clone3(void)
 
 TEST_F(ph, vfork_and_clone3)
 {
-	struct evlog l;
-	struct scen s;
-	__u64 h;
-
-	EXPECT_EQ(3, run_tracked(self, vfork_clone3, PH_EVENT_FORK, 0, 3,
-				 &l, &s, &h));
-	EXPECT_EQ(2, l.forks);
-	EXPECT_EQ(0, WEXITSTATUS(ph_reap(s.pid)));
-	check_order(_metadata, &l);
-	free(l.ev);
+	forks_recorded(_metadata, self, vfork_clone3, 2);
 }
 
 static int exec_true(void)
@@ -722,46 +723,29 @@ TEST_F(ph, track_errors)
  * with a child handle) or not (a TRACK_LOST record, counted): never lost
  * silently, and counters consistent.
  */
-#define FAILSLAB "/sys/kernel/debug/failslab/"
 TEST_F_TIMEOUT(ph, track_lost_failslab, 300)
 {
-	static const char *const knobs[] = { "probability", "verbose",
-		"ignore-gfp-wait", "task-filter" };
-	static const char *const vals[] = { "0", "0", "N", "Y" };
-	char saved[4][32], path[128], buf[16];
 	long l0 = track_lost();
-	int n, fnth, failed = 0;
+	int n, failed = 0;
+	struct ph_failslab f;
 	struct evlog l;
-	unsigned int k;
 	__u64 h;
 
-	if (access(FAILSLAB "probability", W_OK) ||
-	    access("/proc/thread-self/fail-nth", W_OK))
-		SKIP(return, "no failslab fault injection in this kernel");
+	PH_FAILSLAB_START(&f);
 	evlog_init(&l);
 	ASSERT_EQ(0, ioc_set_events(self->fd, PH_EVENTS_V2, PH_EVENT_FORK));
 	ASSERT_EQ(0, ioc_acquire_st(self->fd, getpid(), PH_ACQUIRE_TRACK, 0, &h));
-	for (k = 0; k < 4; k++) {
-		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[k]);
-		ASSERT_LT(0, ph_slurp(saved[k], sizeof(saved[k]), "%s", path));
-		ASSERT_EQ(0, ph_write_str(path, vals[k]));
-	}
-	fnth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fnth);
 	for (n = 1; n <= 400 && !PH_FAILED(); n++) {
-		int len = snprintf(buf, sizeof(buf), "%d", n), e;
-		ssize_t got;
+		int e, left;
 		pid_t p;
 
-		ASSERT_EQ(len, pwrite(fnth, buf, len, 0));
+		ASSERT_EQ(0, ph_fail_nth(&f, n));
 		p = fork();
 		e = errno;
 		if (!p)
 			_exit(0);
-		got = pread(fnth, buf, sizeof(buf) - 1, 0);
-		ASSERT_EQ(1, pwrite(fnth, "0", 1, 0));
-		ASSERT_LT(0, got);
-		buf[got] = 0;
+		left = ph_fail_nth_end(&f);
+		ASSERT_LE(0, left);
 		if (p < 0) {
 			EXPECT_TRUE(e == ENOMEM || e == EAGAIN) {
 				TH_LOG("n=%d: fork: %s", n, strerror(e));
@@ -777,14 +761,10 @@ TEST_F_TIMEOUT(ph, track_lost_failslab, 300)
 				       l.forks, l.lost, l.exits);
 			}
 		}
-		if (atoi(buf))	/* not reached: the fork made fewer */
+		if (left)	/* not reached: the fork made fewer */
 			break;
 	}
-	close(fnth);
-	for (k = 0; k < 4; k++) {
-		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[k]);
-		EXPECT_EQ(0, ph_write_str(path, saved[k]));
-	}
+	EXPECT_EQ(0, ph_failslab_stop(&f));
 	TH_LOG("%d injections: %d forks failed, %d children lost, %d tracked",
 	       n, failed, l.lost, l.forks - l.lost);
 	EXPECT_LT(0, failed);
