@@ -13,13 +13,13 @@
  * The world: one process with one exit watch; one open file (one table)
  * holding handle 0 from the start; NA user threads ("actors") that each
  * make NOPS calls chosen nondeterministically among RELEASE, WAIT
- * (blocking, with a timeout; with ALL_CALLS also no-hang) and INFO,
- * read() (whose copy to user space may fault), and, once in the whole run
- * (unless NO_ACQUIRE), ACQUIRE of a second handle (1) on the same
- * process.  Beside them: the exiting process (its exit path runs the
- * watch's wake-up callback once, at any moment), the delivery work item it
- * queues, the RCU grace periods that free memory, and the last close() of
- * the file once every call has returned.
+ * (blocking, with a timeout; with ALL_CALLS also no-hang, and INFO, which
+ * stands for SIGNAL too), read() (whose copy to user space may fault),
+ * and, once in the whole run (unless NO_ACQUIRE), ACQUIRE of a second
+ * handle (1) on the same process.  Beside them: the exiting process (its
+ * exit path runs the watch's wake-up callback once, at any moment), the
+ * delivery work item it queues, the RCU grace periods that free memory,
+ * and the last close() of the file once every call has returned.
  *
  * Checked in every interleaving (spin -a; pan, exhaustive, safety):
  *   P1 process references dropped exactly once (n_proc_drops), the watch
@@ -39,6 +39,11 @@
  *   P8 a WAIT that returns a status returns after its handle's process
  *      reference is gone (SPEC 8: task_refs no longer counts it, SIGNAL
  *      fails ESRCH), for concurrent WAITs too.
+ *   P9 a peek (step 1a: INFO, SIGNAL, the no-hang WAIT's first look)
+ *      reads no freed handle or watch, takes and drops no reference, does
+ *      not succeed after a RELEASE that returned before it started (P3),
+ *      and never reports DONE for a handle no WAIT made DONE (a NULL
+ *      ->watch left by the free of a released handle).
  *
  * Seeded bugs (make model requires each to fail, with a trail):
  *   BUG_CHECK_THEN_INC   ph_handle_get() checks RELEASED, then takes its
@@ -56,6 +61,12 @@
  *                        also counts the queued delivery and waiting WAITs,
  *                        reaches zero ("last one frees" decided by the
  *                        wrong counter, as in Go's span set).
+ *   BUG_PEEK_NO_RECHECK  ph_handle_peek() does not read PH_HF_RELEASED
+ *                        again after it found ->watch NULL (fails P9:
+ *                        DONE reported, with a status nobody wrote, for a
+ *                        handle freed under the peek).
+ *   BUG_PEEK_AFTER_UNLOCK INFO reads the handle's record after
+ *                        rcu_read_unlock() (fails P2: freed memory).
  *
  * Granularity: each Promela step is one atomic access of the code, or one
  * whole critical section of a spinlock whose body reads at most one
@@ -88,6 +99,7 @@ bool h_dead[NH];		/* ph_handle_free() ran */
 bool h_mem_freed[NH];		/* its RCU callback freed the memory */
 bool h_on_watch[NH];		/* PH_HF_ON_WATCH */
 bool h_on_events[NH];		/* PH_HF_ON_EVENTS */
+bool h_status[NH];		/* ->status written by a WAIT (set_done) */
 byte n_released[NH];		/* times RELEASED was entered */
 byte n_done[NH];		/* times DONE was entered */
 byte n_proc_drops[NH];		/* process references dropped */
@@ -405,7 +417,10 @@ inline handle_state(i, me)
  */
 inline handle_set_done(i)
 {
-	atomic { got = h_watch[i]; h_watch[i] = false };
+	atomic {	/* WRITE_ONCE(h->status), xchg(): a full barrier */
+		h_status[i] = true;
+		got = h_watch[i]; h_watch[i] = false
+	};
 	if
 	:: got ->
 		got = false;
@@ -431,7 +446,16 @@ inline handle_set_done(i)
  */
 inline ioc_wait(i, mode, me)
 {
-	handle_get(i, me);
+	if			/* PH_WAIT_NOHANG: ph_handle_peek() first (1a) */
+	:: mode == 1 ->
+		handle_peek(i, me);
+		peek_end(me);
+		if
+		:: ok && st != 0 -> ok = false; st = 0; handle_get(i, me)
+		:: else -> ok = false; st = 0	/* EBADF, EAGAIN */
+		fi
+	:: mode != 1 -> handle_get(i, me)
+	fi;
 	if
 	:: ok ->
 		ok = false;
@@ -496,14 +520,83 @@ inline ioc_wait(i, mode, me)
 	fi
 }
 
-/* PH_IOC_INFO (and SIGNAL's state check): get, state, put. */
+/*
+ * Step 1a, ph_handle_peek() (handle.c), called under rcu_read_lock()
+ * (which the caller then holds until it is done with the handle): lookup,
+ * the RELEASED check, ph_handle_state_rcu(), and if ->watch was NULL the
+ * RELEASED check again.  No reference, no write to the handle (it never
+ * touches h_ref).  Sets ok and st (0 RUNNING, 1 EXITED, 2 DONE); leaves
+ * the RCU section open: the caller ends it with peek_end().
+ */
+inline handle_peek(i, me)
+{
+	atomic {
+		after = rel_returned[i];
+		rcu_in[me] = true;			/* rcu_read_lock() */
+		ok = h_in_table[i]			/* ph_handle_lookup() */
+	}
+	atomic {				/* atomic_read(&h->flags) */
+		if
+		:: ok -> assert(!h_mem_freed[i]); ok = !h_released[i]
+		:: else
+		fi
+	}
+	atomic {				/* rcu_dereference(h->watch) */
+		if
+		:: ok -> assert(!h_mem_freed[i]); got = h_watch[i]; st = 2
+		:: else
+		fi
+	}
+	atomic {				/* ph_watch_exited() */
+		if
+		:: got -> assert(!w_mem_freed);
+			  st = (w_exit == RECORDED -> 1 : 0)
+		:: else
+		fi;
+		got = false
+	}
+#ifndef BUG_PEEK_NO_RECHECK
+	atomic {			/* DONE: PH_HF_RELEASED read again */
+		if
+		:: ok && st == 2 -> assert(!h_mem_freed[i]);
+				    ok = !h_released[i]
+		:: else
+		fi
+	}
+#endif
+	atomic {
+		assert(!ok || !after);			/* P3 */
+		assert(!ok || st != 2 || h_status[i]);	/* P9 */
+		after = false
+	}
+}
+
+/* The caller's rcu_read_unlock() after a peek. */
+inline peek_end(me)
+{
+	atomic { rcu_in[me] = false; rcu_gen[me]++ }
+}
+
+/*
+ * PH_IOC_INFO (and SIGNAL: ph_handle_signal() on what the peek found):
+ * ph_ioc_info() peeks, reads h->rec, then rcu_read_unlock().
+ */
 inline ioc_info(i, me)
 {
-	handle_get(i, me);
-	if
-	:: ok -> ok = false; handle_state(i, me); st = 0; handle_put(i)
-	:: else
-	fi
+	handle_peek(i, me);
+#ifdef BUG_PEEK_AFTER_UNLOCK
+	peek_end(me);
+#endif
+	atomic {				/* h->rec->pid, start_time */
+		if
+		:: ok -> assert(!h_mem_freed[i])	/* P2 */
+		:: else
+		fi
+	}
+#ifndef BUG_PEEK_AFTER_UNLOCK
+	peek_end(me);
+#endif
+	ok = false; st = 0
 }
 
 /* ph_table_erase() then ph_events_remove(): under their locks. */
@@ -678,6 +771,12 @@ proctype actor(byte me)
 		:: me == 2 -> ioc_release(0, me)
 		:: me == 3 -> do_read()
 		fi;
+#elif defined(ROLES_PEEK)	/* INFO, RELEASE, a blocking WAIT */
+		if
+		:: me == 1 -> ioc_info(0, me)
+		:: me == 2 -> ioc_release(0, me)
+		:: me == 3 -> ioc_wait(0, 0, me)
+		fi;
 #else
 		if				/* which handle */
 		:: i = 0
@@ -687,7 +786,7 @@ proctype actor(byte me)
 		:: ioc_release(i, me)
 		:: ioc_wait(i, 0, me)
 		:: ioc_wait(i, 2, me)
-#ifdef ALL_CALLS	/* paths the others already take, step by step */
+#ifdef ALL_CALLS	/* the peeks (step 1a), then the others' paths */
 		:: ioc_wait(i, 1, me)
 		:: ioc_info(i, me)
 #endif
