@@ -5,6 +5,8 @@
 #
 #   dist/matrix.sh check [SUITE...]   build, boot, run the whole suite
 #   dist/matrix.sh build [SUITE...]   only build the module for each
+#   dist/matrix.sh prepare [SUITE...] only make the chroots `build` needs
+#                                     (make ci does it in the background)
 #
 # SUITE is bookworm, trixie or sid (default: all three).  bookworm is this
 # machine: its headers and gcc-12 (guest/build-module.sh) and its kernel
@@ -23,9 +25,9 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export PH_CACHE=${PH_CACHE:-$HOME/.cache/prochandle}
 mode=${1:-}
-case $mode in check|build) shift ;; *) echo "usage: $0 check|build [SUITE...]" >&2; exit 2 ;; esac
+case $mode in check|build|prepare) shift ;; *) echo "usage: $0 check|build|prepare [SUITE...]" >&2; exit 2 ;; esac
 name=check-matrix
-[ "$mode" = check ] || name=check-matrix-build
+[ "$mode" = check ] || name=check-matrix-$mode
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie sid)
 build=${PH_BUILD:-$top/build}/matrix
@@ -36,7 +38,7 @@ total_pass=0 total_fail=0
 lines=()
 
 groups=(build dist)
-[ "$mode" = build ] || groups+=(guest source)
+[ "$mode" = check ] && groups+=(guest source)
 if ! "$top/scripts/deps.sh" "${groups[@]}"; then
 	say "installing dependencies failed"
 	say "0 passed, 1 failed"
@@ -48,7 +50,15 @@ mkdir -p "$build"
 # by its headers), its headers and, to boot it, its kernel (trixie's
 # headers pull it in anyway; sid's do not, which keeps a cold `build` fast).
 chroot_pkgs=(make gcc libc6-dev kmod linux-headers-amd64)
-[ "$mode" = build ] || chroot_pkgs+=(linux-image-amd64)
+[ "$mode" = check ] && chroot_pkgs+=(linux-image-amd64)
+
+if [ "$mode" = prepare ]; then
+	for suite in "${suites[@]}"; do
+		[ "$suite" = bookworm ] ||
+			"$top/dist/chroot.sh" create "$suite" "${chroot_pkgs[@]}" >/dev/null || exit 1
+	done
+	exit 0
+fi
 
 # build_suite SUITE OUT: build prochandle.ko; sets ko, kernel, kver.
 build_suite() {

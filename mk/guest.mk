@@ -33,8 +33,12 @@ check-accel:
 
 CI_TARGETS += check-accel
 
+# A target with long preparation names it in CI_BACKGROUND_<target> and
+# itself in CI_LAST: the preparation starts at once in the background and
+# the target runs after the others (guest/ci.sh).
 ci:
-	@guest/ci.sh $(CI_TARGETS)
+	@guest/ci.sh $(foreach t,$(CI_TARGETS),$(addprefix --background ,$(CI_BACKGROUND_$(t)))) \
+		$(filter-out $(CI_LAST),$(CI_TARGETS)) $(filter $(CI_LAST),$(CI_TARGETS))
 
 ci-cold:
 	@guest/ci-cold.sh $(CI_COLD_DIR)

@@ -27,21 +27,39 @@ pkgs_dist="dkms dh-dkms debhelper devscripts lintian debootstrap fakeroot man-db
 pkgs_model="spin gcc python3"
 }
 
-want=()
-for group in "$@"; do
-	var="pkgs_$group"
-	[ -n "${!var+x}" ] || { echo "deps.sh: unknown group '$group'" >&2; exit 2; }
-	for p in ${!var}; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			want+=("$p")
+missing() {
+	want=()
+	local group var p
+	for group in "$@"; do
+		var="pkgs_$group"
+		[ -n "${!var+x}" ] || { echo "deps.sh: unknown group '$group'" >&2; exit 2; }
+		for p in ${!var}; do
+			dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+				want+=("$p")
+		done
 	done
-done
+}
+missing "$@"
+[ ${#want[@]} -eq 0 ] && exit 0
+
+# One installer at a time: `make ci` builds the debug kernels in the
+# background while the other targets run, and both may install at once
+# (a second apt-get would fail on dpkg's lock).  Whoever waited looks
+# again: the first may have installed what it needs.  flock works on a
+# descriptor opened for reading, so a non-root caller can share the file.
+lock=${TMPDIR:-/tmp}/prochandle-deps.lock
+: >>"$lock" 2>/dev/null || true
+exec 9<"$lock"
+flock 9
+missing "$@"
 [ ${#want[@]} -eq 0 ] && exit 0
 
 echo "deps: installing ${want[*]}" >&2
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Other apt users (unattended upgrades) are waited for, not failed on.
+apt=(apt-get -o DPkg::Lock::Timeout=600)
 # A fresh machine has no package lists; an old list may lack the package.
-$SUDO apt-get update -qq >/dev/null || true
-$SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+$SUDO "${apt[@]}" update -qq >/dev/null || true
+$SUDO "${apt[@]}" install -y -qq --no-install-recommends "${want[@]}" >/dev/null
