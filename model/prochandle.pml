@@ -6,7 +6,8 @@
  * reference, RELEASE, WAIT to DONE, the process reference), the exit watch
  * (module/watch.c: recording an exit in the exit path, its own delivery
  * work item, a WAIT delivering its own handle), the event queue
- * (module/events.c: queue, remove, read with its take/untake) and the last
+ * (module/events.c: queue, remove, take/untake; module/read.c: the read
+ * around them) and the last
  * close of the file (module/table.c).  Every step names the function it
  * mirrors.  model/README.md says how to run it and what it found.
  *
@@ -666,7 +667,7 @@ inline ioc_acquire()
 	fi
 }
 
-/* ---------------- the event queue: module/events.c ---------------- */
+/* ------------ the event queue: module/events.c, module/read.c ------------ */
 
 /*
  * read() of up to both events: ph_events_take() dequeues them under
