@@ -21,10 +21,10 @@
  *     Lookup, conditional get and check are the one safe step: the handle
  *     memory is freed only after an RCU grace period.
  *  1a. A call that changes nothing (INFO, SIGNAL, a no-hang WAIT on a
- *     running process) takes no reference: ph_handle_peek() looks the
- *     handle up, checks PH_HF_RELEASED and reads its state inside one RCU
- *     read-side section, which the caller holds until it is done with the
- *     handle.  The handle, its watch and its record (with the struct pids
+ *     running process) takes no reference: ph_handle_peek() (inline in
+ *     prochandle.h) looks the handle up, checks PH_HF_RELEASED and reads
+ *     its state inside one RCU read-side section, which the caller holds
+ *     until it is done with the handle.  The handle, its watch and its record (with the struct pids
  *     the record names) are freed only after a grace period, so what it
  *     reads stays valid.  It may be reading a handle that is being
  *     released and freed meanwhile: the free drops the process reference
@@ -109,23 +109,6 @@ struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid)
 	return h;
 }
 
-/* The handle published under @id, if any.  Under rcu_read_lock(). */
-static inline struct ph_handle *ph_handle_lookup(struct ph_table *t, u64 id)
-{
-	XA_STATE(xas, &t->handles, id);
-	struct ph_handle *h;
-
-	if ((unsigned long)id != id)	/* 32-bit: beyond the xarray's index */
-		return NULL;
-	/* xa_load() without its own RCU section; a reserved id is NULL. */
-	do {
-		h = xas_load(&xas);
-		if (xa_is_zero(h))
-			h = NULL;
-	} while (xas_retry(&xas, h));
-	return h;
-}
-
 /**
  * ph_handle_get() - Take a transient reference for a new call (step 1).
  * @t: the table
@@ -147,49 +130,6 @@ struct ph_handle *ph_handle_get(struct ph_table *t, u64 id)
 		ph_handle_put(h);
 		h = NULL;
 	}
-	return h;
-}
-
-/* ph_handle_state() under rcu_read_lock() or a reference. */
-static u32 ph_handle_state_rcu(struct ph_handle *h, int *status)
-{
-	struct ph_watch *w = rcu_dereference(h->watch);
-
-	*status = 0;
-	if (w)
-		return ph_watch_exited(w, status) ? PH_STATE_EXITED :
-						    PH_STATE_RUNNING;
-	/* ph_handle_set_done() cached the status before clearing ->watch. */
-	smp_rmb();
-	*status = READ_ONCE(h->status);
-	return PH_STATE_DONE;
-}
-
-/**
- * ph_handle_peek() - Find a handle for a call that changes nothing (1a).
- * @t: the table
- * @id: the handle id the caller named
- * @state: set to its PH_STATE_*
- * @status: set to its wait status unless @state is PH_STATE_RUNNING, else 0
- *
- * Called under rcu_read_lock(), held until the caller is done with the
- * handle; takes no reference and writes nothing to the handle.
- *
- * Return: the handle, or NULL if no such handle exists or it was released
- * (the caller's EBADF).
- */
-struct ph_handle *ph_handle_peek(struct ph_table *t, u64 id, u32 *state,
-				 int *status)
-{
-	struct ph_handle *h = ph_handle_lookup(t, id);
-
-	if (!h || (atomic_read(&h->flags) & PH_HF_RELEASED))
-		return NULL;
-	*state = ph_handle_state_rcu(h, status);
-	/* No watch: DONE, or freed after a RELEASE (read after the smp_rmb). */
-	if (*state == PH_STATE_DONE &&
-	    (atomic_read(&h->flags) & PH_HF_RELEASED))
-		return NULL;
 	return h;
 }
 

@@ -42,6 +42,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include <linux/prochandle.h>
 #include "compat.h"
 #include "record.h"
 
@@ -183,8 +184,6 @@ int ph_handle_init(void);
 void ph_handle_teardown(void);
 struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid);
 struct ph_handle *ph_handle_get(struct ph_table *t, u64 id);
-struct ph_handle *ph_handle_peek(struct ph_table *t, u64 id, u32 *state,
-				 int *status);
 int ph_handle_signal(struct ph_handle *h, u32 state, int sig);
 void ph_handle_put(struct ph_handle *h);
 u32 ph_handle_state(struct ph_handle *h, int *status);
@@ -192,6 +191,69 @@ int ph_handle_wait(struct ph_handle *h, u32 flags, ktime_t deadline,
 		   int *status);
 void ph_handle_set_done(struct ph_handle *h, int status);
 int ph_handle_release(struct ph_table *t, u64 id);
+
+/* handle.c's protocol, step 1a: inline in the calls that peek. */
+/* The handle published under @id, if any.  Under rcu_read_lock(). */
+static inline struct ph_handle *ph_handle_lookup(struct ph_table *t,
+						 u64 id)
+{
+	XA_STATE(xas, &t->handles, id);
+	struct ph_handle *h;
+
+	if ((unsigned long)id != id)	/* 32-bit: beyond the xarray's index */
+		return NULL;
+	/* xa_load() without its own RCU section; a reserved id is NULL. */
+	do {
+		h = xas_load(&xas);
+		if (xa_is_zero(h))
+			h = NULL;
+	} while (xas_retry(&xas, h));
+	return h;
+}
+
+/* ph_handle_state() under rcu_read_lock() or a reference. */
+static inline u32 ph_handle_state_rcu(struct ph_handle *h, int *status)
+{
+	struct ph_watch *w = rcu_dereference(h->watch);
+
+	*status = 0;
+	if (w)
+		return ph_watch_exited(w, status) ? PH_STATE_EXITED :
+						    PH_STATE_RUNNING;
+	/* ph_handle_set_done() cached the status before clearing ->watch. */
+	smp_rmb();
+	*status = READ_ONCE(h->status);
+	return PH_STATE_DONE;
+}
+
+/**
+ * ph_handle_peek() - Find a handle for a call that changes nothing (1a).
+ * @t: the table
+ * @id: the handle id the caller named
+ * @state: set to its PH_STATE_*
+ * @status: set to its wait status unless @state is PH_STATE_RUNNING, else 0
+ *
+ * Called under rcu_read_lock(), held until the caller is done with the
+ * handle; takes no reference and writes nothing to the handle.  Inline:
+ * it is most of INFO, SIGNAL and a no-hang WAIT (bench/README.md).
+ *
+ * Return: the handle, or NULL if no such handle exists or it was released
+ * (the caller's EBADF).
+ */
+static inline struct ph_handle *ph_handle_peek(struct ph_table *t, u64 id,
+					       u32 *state, int *status)
+{
+	struct ph_handle *h = ph_handle_lookup(t, id);
+
+	if (!h || (atomic_read(&h->flags) & PH_HF_RELEASED))
+		return NULL;
+	*state = ph_handle_state_rcu(h, status);
+	/* No watch: DONE, or freed after a RELEASE (read after the smp_rmb). */
+	if (*state == PH_STATE_DONE &&
+	    (atomic_read(&h->flags) & PH_HF_RELEASED))
+		return NULL;
+	return h;
+}
 
 /* table.c */
 extern const struct file_operations ph_fops;
