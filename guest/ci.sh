@@ -5,18 +5,20 @@
 # Makefile's CI_TARGETS), keep going after a failure, and add up their
 # results.
 #
-#   guest/ci.sh [--background TARGET]... TARGET...
+#   guest/ci.sh [--background FOR:TARGET]... TARGET...
 #
-# A --background target (the Makefile's CI_BACKGROUND_<target>, e.g. the
-# debug kernels that check-debug boots) starts at once, at nice 19 in this
-# session's process group, while the targets run in the foreground; the
-# Makefile runs the target that needs it last.  On a cold machine the
-# kernel builds then fill the CPU time the guests and the package
-# downloads leave idle instead of adding their whole length to the run;
-# on a warm one they find their cache and end at once.  A background
-# target that fails only costs time: the foreground target that needs it
-# builds again and fails with the reason.  Its log is shown at the end
-# when it failed, and it is killed if it is still running then.
+# A --background target (the Makefile's CI_BACKGROUND_<FOR>, e.g. the
+# debug kernels that check-debug boots) starts at once, at nice 19, as a
+# process group of its own in this session, while the targets run in the
+# foreground.  On a cold machine it then fills the CPU time the guests
+# and the package downloads leave idle instead of adding its whole length
+# to the run; on a warm one it finds its cache and ends at once.  When
+# target FOR starts, which waits for it, a background target still running
+# is on the critical path: it is reniced to this script's own priority
+# (root only; otherwise it stays at 19).  A background target that fails
+# only costs time: FOR builds again and fails with the reason.  Its log is
+# shown at the end when it failed, and it is killed if it is still running
+# then.
 #
 # A target's result is the last line of its output of the form
 # "NAME: N passed, N failed"; a target that prints no such line counts as
@@ -26,11 +28,14 @@
 # when anything failed.
 set -uo pipefail
 
-usage() { echo "usage: $0 [--background TARGET]... TARGET..." >&2; exit 2; }
-background=()
+usage() { echo "usage: $0 [--background FOR:TARGET]... TARGET..." >&2; exit 2; }
+background=() bgfor=()
 while [ "${1:-}" = --background ]; do
-	[ $# -ge 2 ] || usage
-	background+=("$2")
+	if [ $# -lt 2 ] || [ "${2#*:}" = "$2" ]; then
+		usage
+	fi
+	bgfor+=("${2%%:*}")
+	background+=("${2#*:}")
 	shift 2
 done
 [ $# -ge 1 ] || usage
@@ -69,6 +74,8 @@ set -m
 for bg in ${background[@]+"${background[@]}"}; do
 	echo "==== ci: background: make $bg (nice 19)"
 	(
+		# Without job control here, or make gets a process group of its own.
+		set +m
 		t=$(date +%s)
 		NICE=19 nice -n 19 "$make" --no-print-directory -C "$top" "$bg"
 		rc=$?
@@ -82,6 +89,12 @@ set +m
 for target in "$@"; do
 	echo "==== ci: make $target ($(date +%T), load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	t0=$(date +%s) c0=$(cpu)
+	for i in "${!bgfor[@]}"; do
+		if [ "${bgfor[$i]}" = "$target" ] && kill -0 "${bgpids[$i]}" 2>/dev/null &&
+			renice -n "$(nice)" -g "${bgpids[$i]}" >/dev/null 2>&1; then
+			echo "==== ci: background: make ${background[$i]}, which $target waits for, now at nice $(nice)"
+		fi
+	done
 	"$make" --no-print-directory -C "$top" "$target" </dev/null 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	line=$(tr -d '\r' <"$log" |

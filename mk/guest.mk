@@ -37,7 +37,7 @@ CI_TARGETS += check-accel
 # itself in CI_LAST: the preparation starts at once in the background and
 # the target runs after the others (guest/ci.sh).
 ci:
-	@guest/ci.sh $(foreach t,$(CI_TARGETS),$(addprefix --background ,$(CI_BACKGROUND_$(t)))) \
+	@guest/ci.sh $(foreach t,$(CI_TARGETS),$(addprefix --background $(t):,$(CI_BACKGROUND_$(t)))) \
 		$(filter-out $(CI_LAST),$(CI_TARGETS)) $(filter $(CI_LAST),$(CI_TARGETS))
 
 ci-cold:
