@@ -194,8 +194,8 @@ int ph_handle_release(struct ph_table *t, u64 id);
 
 /* handle.c's protocol, step 1a: inline in the calls that peek. */
 /* The handle published under @id, if any.  Under rcu_read_lock(). */
-static inline struct ph_handle *ph_handle_lookup(struct ph_table *t,
-						 u64 id)
+static __always_inline struct ph_handle *
+ph_handle_lookup(struct ph_table *t, u64 id)
 {
 	XA_STATE(xas, &t->handles, id);
 	struct ph_handle *h;
@@ -212,7 +212,8 @@ static inline struct ph_handle *ph_handle_lookup(struct ph_table *t,
 }
 
 /* ph_handle_state() under rcu_read_lock() or a reference. */
-static inline u32 ph_handle_state_rcu(struct ph_handle *h, int *status)
+static __always_inline u32 ph_handle_state_rcu(struct ph_handle *h,
+					       int *status)
 {
 	struct ph_watch *w = rcu_dereference(h->watch);
 
@@ -234,14 +235,15 @@ static inline u32 ph_handle_state_rcu(struct ph_handle *h, int *status)
  * @status: set to its wait status unless @state is PH_STATE_RUNNING, else 0
  *
  * Called under rcu_read_lock(), held until the caller is done with the
- * handle; takes no reference and writes nothing to the handle.  Inline:
- * it is most of INFO, SIGNAL and a no-hang WAIT (bench/README.md).
+ * handle; takes no reference and writes nothing to the handle.  Always
+ * inline (GCC left INFO's copy out of line): it is most of INFO, SIGNAL
+ * and a no-hang WAIT (bench/README.md).
  *
  * Return: the handle, or NULL if no such handle exists or it was released
  * (the caller's EBADF).
  */
-static inline struct ph_handle *ph_handle_peek(struct ph_table *t, u64 id,
-					       u32 *state, int *status)
+static __always_inline struct ph_handle *
+ph_handle_peek(struct ph_table *t, u64 id, u32 *state, int *status)
 {
 	struct ph_handle *h = ph_handle_lookup(t, id);
 
