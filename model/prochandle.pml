@@ -522,7 +522,7 @@ inline ioc_wait(i, mode, me)
 }
 
 /*
- * Step 1a, ph_handle_peek() (handle.c), called under rcu_read_lock()
+ * Step 1a, ph_handle_peek() (inline in prochandle.h), called under rcu_read_lock()
  * (which the caller then holds until it is done with the handle): lookup,
  * the RELEASED check, ph_handle_state_rcu(), and if ->watch was NULL the
  * RELEASED check again.  No reference, no write to the handle (it never

@@ -24,9 +24,9 @@
  *     running process) takes no reference: ph_handle_peek() (inline in
  *     prochandle.h) looks the handle up, checks PH_HF_RELEASED and reads
  *     its state inside one RCU read-side section, which the caller holds
- *     until it is done with the handle.  The handle, its watch and its record (with the struct pids
- *     the record names) are freed only after a grace period, so what it
- *     reads stays valid.  It may be reading a handle that is being
+ *     until it is done with the handle.  The handle, its watch and its
+ *     record (with the struct pids the record names) are freed only after
+ *     a grace period, so what it reads stays valid.  It may be reading a handle that is being
  *     released and freed meanwhile: the free drops the process reference
  *     (step 4) of a handle that never became DONE, so a peek that finds
  *     ->watch NULL reads PH_HF_RELEASED again after it (ordered by the
