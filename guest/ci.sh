@@ -115,10 +115,8 @@ for target in "$@"; do
 		"$rc" "$(($(date +%s) - t0))" "$(($(cpu) - c0))")")
 done
 
-i=0
-for bg in ${background[@]+"${background[@]}"}; do
-	pid=${bgpids[$i]}
-	i=$((i + 1))
+for i in "${!background[@]}"; do
+	bg=${background[$i]} pid=${bgpids[$i]}
 	if kill -0 "$pid" 2>/dev/null; then
 		echo "==== ci: background: make $bg still running; stopped"
 		continue
