@@ -3,8 +3,8 @@
  * What the prochandle commands share: messages and exit codes, parsing of
  * durations, signals and process operands (PID or PID@START), acquiring
  * an operand, describing a wait status, and reading events.  One command
- * per .c file (prochandle.c holds wait, watch, kill, info and main's
- * command table).
+ * per .c file (wait.c holds wait and watch, run.c run and deadline;
+ * prochandle.c holds the usage text and main's command table).
  */
 #ifndef PROCHANDLE_CLI_H
 #define PROCHANDLE_CLI_H
@@ -78,6 +78,11 @@ typedef int (*event_fn)(const struct ph_event2 *e, void *arg);
  */
 int read_each_event(int fd, int v2, event_fn fn, void *arg);
 
+/* The commands; argv[0] is the command's name. */
+int cmd_wait(int argc, char **argv);	/* wait.c */
+int cmd_watch(int argc, char **argv);	/* wait.c */
+int cmd_kill(int argc, char **argv);	/* kill.c */
+int cmd_info(int argc, char **argv);	/* info.c */
 /* run.c: prochandle run and prochandle deadline (SPEC 11). */
 int cmd_run(int argc, char **argv);
 int cmd_deadline(int argc, char **argv);
