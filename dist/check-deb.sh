@@ -8,14 +8,23 @@
 # build a program; purging must remove the module again.
 #
 #   dist/check-deb.sh DEBDIR
+#   dist/check-deb.sh --prepare   only make (or find) the cached chroot
 #
 # The cached chroot (dist/chroot.sh) is never changed: every step runs on a
 # throw-away overlay of it.  The last line is "check-deb: N passed, N failed".
 set -uo pipefail
 
-[ $# -eq 1 ] || { echo "usage: $0 DEBDIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 DEBDIR | --prepare" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 export PH_CACHE=${PH_CACHE:-$HOME/.cache/prochandle}
+# The chroot: bookworm with only its kernel headers (and what debootstrap
+# puts there).
+suite=bookworm
+pkgs=(linux-headers-amd64)
+if [ "$1" = --prepare ]; then
+	"$top/scripts/deps.sh" dist && "$top/dist/chroot.sh" create $suite "${pkgs[@]}" >/dev/null
+	exit
+fi
 debs=$1
 t0=$(date +%s)
 pass=0 fail=0
@@ -32,13 +41,13 @@ finish() {
 if "$top/dist/deb.sh" "$debs"; then ok "make deb (lintian: no errors)"; else ko "make deb"; finish; fi
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 
-say "bookworm chroot with linux-headers-amd64 ($(($(date +%s) - t0))s)"
-root=$("$top/dist/chroot.sh" create bookworm linux-headers-amd64) ||
-	{ ko "creating the bookworm chroot"; finish; }
+say "$suite chroot with ${pkgs[*]} ($(($(date +%s) - t0))s)"
+root=$("$top/dist/chroot.sh" create $suite "${pkgs[@]}") ||
+	{ ko "creating the $suite chroot"; finish; }
 ov=$(mktemp -d "${TMPDIR:-/tmp}/ph-deb.XXXXXX")
 trap 'rm -rf "$ov"' EXIT
 export PH_CHROOT_OVERLAY=$ov
-inside() { "$top/dist/chroot.sh" run bookworm "$@"; }
+inside() { "$top/dist/chroot.sh" run $suite "$@"; }
 # The .debs go into the overlay only.
 inside mkdir -p /var/tmp/debs
 mkdir -p "$ov/upper/var/tmp/debs"

@@ -40,8 +40,7 @@ check-matrix-build:
 # The same package sets as check-deb.sh and matrix.sh ask for, so that
 # their own calls find the chroots ready.
 dist-chroots:
-	@scripts/deps.sh dist
-	@dist/chroot.sh create bookworm linux-headers-amd64 >/dev/null
+	@dist/check-deb.sh --prepare
 	@dist/matrix.sh prepare $(MATRIX_SUITES)
 
 # CI: the full matrix does not fit CI's 90 minutes cold next to check,
