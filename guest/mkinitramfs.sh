@@ -5,14 +5,26 @@
 # /etc/passwd (root, nobody) and the contents of one or more staging
 # directories (merged in order, later ones win).
 #
-#   guest/mkinitramfs.sh OUT.cpio.gz STAGEDIR...
+#   guest/mkinitramfs.sh [--epoch SECONDS] OUT.cpio.gz STAGEDIR...
+#
+# --epoch makes the archive a function of its contents only: every file's
+# time set to SECONDS, no host inode or device numbers, no time in the gzip
+# header.  The instruction-counting guest needs it (guest/run.sh --accel
+# icount): the kernel's KASLR seed hashes boot_params, which holds the
+# initramfs size, and unpacking a different archive runs a different
+# number of instructions (bench/README.md, "Two runs").
 #
 # Every dynamic ELF file in the stages gets the host libraries it needs,
 # and an ld.so.cache covering /usr/lib and /usr/local/lib, so programs
 # installed with PREFIX=/usr run in the guest as they do on the host.
 set -euo pipefail
 
-[ $# -ge 1 ] || { echo "usage: $0 OUT.cpio.gz STAGEDIR..." >&2; exit 2; }
+epoch=''
+if [ "${1:-}" = --epoch ]; then
+	epoch=$2
+	shift 2
+fi
+[ $# -ge 1 ] || { echo "usage: $0 [--epoch SECONDS] OUT.cpio.gz STAGEDIR..." >&2; exit 2; }
 out=$1
 shift
 here=$(cd "$(dirname "$0")" && pwd)
@@ -103,7 +115,14 @@ done
 ldconfig -r "$root" 2>/dev/null || true
 
 mkdir -p "$(dirname "$out")"
-(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
-	gzip -1 >"$out.tmp"
+cpio=(cpio -o -H newc --quiet -R 0:0)
+gzip=(gzip -1)
+if [ -n "$epoch" ]; then
+	find "$root" -exec touch -h -d "@$epoch" {} +
+	cpio+=(--reproducible)
+	gzip+=(-n)
+fi
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | "${cpio[@]}") |
+	"${gzip[@]}" >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "$out"

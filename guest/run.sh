@@ -24,7 +24,10 @@
 #                                   with -icount shift=0,sleep=off and ONE
 #                                   vCPU; the guest clock counts instructions
 #                                   (1 ns = 1 instruction), so timings are the
-#                                   same on every run and host (make bench)
+#                                   same on every run and host (make bench);
+#                                   fixed random seed, wall clock (2026-01-01
+#                                   at boot) and initramfs bytes, so that two
+#                                   boots run the same instructions
 #   PH_BOOT_TIMEOUT       seconds for the guest's init to start (default a
 #                         quarter of --timeout, within 300..600); a guest
 #                         that misses it is booted once more
@@ -108,16 +111,28 @@ install -m 755 "$here/run-tests.sh" "$cfg/usr/libexec/prochandle/run-tests"
 install -m 755 "$here/demo-guest.sh" "$cfg/usr/libexec/prochandle/demo"
 [ -z "$module" ] || install -m 644 "$module" "$cfg/opt/prochandle/prochandle.ko"
 
-"$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" ${stages[@]+"${stages[@]}"} "$cfg" >/dev/null
-
 [ "$accel" != auto ] || accel=$("$here/accel.sh")
+# The instruction-counting guest must be the same on every boot, down to
+# the instruction: its initramfs the same bytes (mkinitramfs.sh --epoch),
+# its random numbers (RDRAND/RDSEED, whence KASLR, ASLR and hash seeds)
+# from a fixed seed, and its wall clock starting at a fixed date and
+# counting instructions like the rest (with the host's clock, boot time
+# and the random pool's seed differed, and the kernel's RTC read spun a
+# host-dependent while on the update-in-progress bit).  bench/README.md,
+# "Two runs", shows what each one moved.
+epoch=()
+[ "$accel" != icount ] || epoch=(--epoch 1767225600)
+"$here/mkinitramfs.sh" ${epoch[@]+"${epoch[@]}"} "$out/initramfs.cpio.gz" \
+	${stages[@]+"${stages[@]}"} "$cfg" >/dev/null
+
 cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
 case $accel in
 kvm) qaccel=(-accel kvm -cpu host -smp 2) ;;
 tcg) qaccel=(-accel "tcg,thread=multi" -cpu max -smp 2) ;;
 # icount excludes multi-threaded TCG, and -smp 2 hangs the boot at
 # "Booting SMP configuration".
-icount) qaccel=(-accel tcg -icount "shift=0,sleep=off" -cpu max -smp 1) ;;
+icount) qaccel=(-accel tcg -icount "shift=0,sleep=off" -cpu max -smp 1
+	-seed 1 -rtc "base=2026-01-01T00:00:00,clock=vm") ;;
 esac
 if [ "$accel" != kvm ]; then
 	# Emulated CPUs on a busy host can stall long enough to look like RCU
