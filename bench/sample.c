@@ -17,8 +17,10 @@
  * guest disturbs itself: a timer tick, and the softirq work it runs (RCU
  * callbacks freeing what earlier calls released, kfree_rcu batches, slab
  * refills that depend on when those frees came) lands in whichever sample
- * is running, and where it lands differs from run to run (QEMU's icount
- * without record/replay is not bit-deterministic).  So:
+ * is running.  Two boots of one build run the same instructions (the
+ * guest's inputs are fixed: guest/run.sh --accel icount), but where a tick
+ * lands moves with anything that ran before (another build, other
+ * sections or numbers).  So:
  *
  *  - a sample is a short batch of a fixed number of calls (ICOUNT_BATCH:
  *    ~7-60k instructions; a tick every 4M at HZ=250 hits ~1% of them);

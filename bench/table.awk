@@ -5,9 +5,10 @@
 # mode side by side, the target, and the verdict.  Targets are judged on
 # instructions; a row measured only in time mode (it needs two CPUs) is
 # judged on time, marked "(time)".  Instruction figures of the per-call and
-# event rows are the fastest batch or event (reproducible to the
-# instruction); "means" is the ratio of the means beside it (deferred work
-# included, not reproducible to the instruction).
+# event rows are the fastest batch or event; "means" is the ratio of the
+# means beside it (deferred work included).  Two runs of one build are
+# identical; from one build to another the fastest batch stays put where
+# the means and single events can move (bench/README.md, "Two runs").
 #
 #   awk -f bench/table.awk [-v head=TEXT] results-icount.txt results-time.txt
 

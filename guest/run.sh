@@ -113,13 +113,14 @@ install -m 755 "$here/demo-guest.sh" "$cfg/usr/libexec/prochandle/demo"
 
 [ "$accel" != auto ] || accel=$("$here/accel.sh")
 # The instruction-counting guest must be the same on every boot, down to
-# the instruction: its initramfs the same bytes (mkinitramfs.sh --epoch),
-# its random numbers (RDRAND/RDSEED, whence KASLR, ASLR and hash seeds)
+# the instruction: its initramfs the same bytes (mkinitramfs.sh --epoch:
+# KASLR's seed hashes boot_params, which hold the initramfs's size), its
+# random numbers (RDRAND/RDSEED: KASLR, the random pool, ASLR, hash seeds)
 # from a fixed seed, and its wall clock starting at a fixed date and
-# counting instructions like the rest (with the host's clock, boot time
-# and the random pool's seed differed, and the kernel's RTC read spun a
-# host-dependent while on the update-in-progress bit).  bench/README.md,
-# "Two runs", shows what each one moved.
+# running on the instruction clock (the random pool mixes it in at boot,
+# and the kernel's RTC reads wait 100 us whenever they see the update-in-
+# progress bit, which an RTC on the host's clock sets at host-timed
+# moments).  bench/README.md, "Two runs".
 epoch=()
 [ "$accel" != icount ] || epoch=(--epoch 1767225600)
 "$here/mkinitramfs.sh" ${epoch[@]+"${epoch[@]}"} "$out/initramfs.cpio.gz" \

@@ -20,6 +20,10 @@
 #   BENCH_MEM      guest memory (default 1G: 1M handles + 100k pidfds)
 #   BENCH_KERNEL   guest kernel image (default: guest/run.sh's)
 #   BENCH_TIMEOUT  hard limit for each guest, seconds
+#
+# make bench-twice: the instruction mode on two boots of the same build,
+# row by row (bench/two-runs.awk); fails unless the two outputs are the
+# same byte for byte (bench/README.md, "Two runs").
 
 BENCH_DIR     ?= $(CURDIR)/build/bench
 BENCH_MODES   ?= icount time
@@ -30,7 +34,7 @@ BENCH_KERNEL  ?=
 BENCH_STAGE   := $(BENCH_DIR)/stage
 BENCH_BIN     := $(BENCH_STAGE)/opt/prochandle/bench/phbench
 
-.PHONY: bench bench-build $(BENCH_BIN)
+.PHONY: bench bench-build bench-twice $(BENCH_BIN)
 bench-build: $(BENCH_BIN)
 
 $(BENCH_BIN):
@@ -65,3 +69,12 @@ bench: $(BENCH_BIN)
 		$$files | tee $(BENCH_DIR)/table.txt; \
 	echo "bench: table in $(BENCH_DIR)/table.txt, runs in $(BENCH_DIR)/results-*.txt"; \
 	exit $$rc
+
+bench-twice:
+	@$(MAKE) --no-print-directory bench BENCH_MODES=icount
+	@cp $(BENCH_DIR)/results-icount.txt $(BENCH_DIR)/results-icount-1.txt
+	@$(MAKE) --no-print-directory bench BENCH_MODES=icount
+	@awk -f bench/two-runs.awk $(BENCH_DIR)/results-icount-1.txt \
+		$(BENCH_DIR)/results-icount.txt
+	@cmp $(BENCH_DIR)/results-icount-1.txt $(BENCH_DIR)/results-icount.txt && \
+		echo "bench-twice: the two runs are identical"
