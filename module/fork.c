@@ -115,19 +115,16 @@ static int ph_track_new_child(struct ph_tracker *tr, struct pid *pid,
 {
 	struct ph_table *t = tr->table;
 	struct ph_handle *h;
-	u64 id;
 	int err;
 
-	err = ph_table_reserve(t, &id);
-	if (err)
-		return err;
 	h = ph_handle_new(t, pid);
-	if (IS_ERR(h)) {
-		ph_table_unreserve(t, id);
+	if (IS_ERR(h))
 		return PTR_ERR(h);
+	err = ph_table_reserve(t, h);	/* stored, hidden (PH_HF_NEW) */
+	if (err) {
+		ph_handle_put(h);
+		return err;
 	}
-	h->id = id;
-	err = 0;
 	if (atomic_read(&tr->h->flags) & PH_HF_KILL_ON_RELEASE)
 		err = ph_life_inherit(t, h, tr->h);
 	if (!err)
@@ -135,13 +132,13 @@ static int ph_track_new_child(struct ph_tracker *tr, struct pid *pid,
 	if (err) {
 		atomic_or(PH_HF_RELEASED, &h->flags);
 		ph_life_release(t, h, false);
+		ph_table_unreserve(t, h);
 		ph_handle_put(h);
-		ph_table_unreserve(t, id);
 		return err;
 	}
 	ph_watch_link(rcu_dereference_protected(h->watch, true), h);
 	ph_table_publish(t, h);
-	*child = id;
+	*child = h->id;
 	return 0;
 }
 

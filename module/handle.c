@@ -15,16 +15,27 @@
  * a counted reference on that watch (counted in the task_refs counter).
  *
  * Protocol:
+ *  0. ACQUIRE (and tracking, fork.c) creates the handle with PH_HF_NEW set
+ *     and stores it in the table (ph_table_reserve(), the id's one xarray
+ *     store), sets it up (lifetime, tracking, the exit watch's list), then
+ *     publishes it (ph_table_publish()): PH_HF_NEW is cleared, ordered
+ *     after the setup (pairs with step 1's acquire read), and never set
+ *     again.  Every lookup refuses a handle with PH_HF_NEW as it refuses a
+ *     released one, so a handle is visible only once it is fully set up
+ *     (a peek, step 1a, reads only fields written before the store).  One
+ *     whose setup fails is taken back out (ph_table_unreserve()) before
+ *     its reference is put.
  *  1. A new call takes its transient reference with ph_handle_get():
  *     RCU lookup, kref_get_unless_zero(), then the status check; a
  *     released handle is refused (EBADF) and its reference given back.
  *     Lookup, conditional get and check are the one safe step: the handle
- *     memory is freed only after an RCU grace period.
+ *     memory is freed only after an RCU grace period.  (A PH_HF_NEW handle
+ *     is refused the same way.)
  *  1a. A call that changes nothing (INFO, SIGNAL, a no-hang WAIT on a
  *     running process) takes no reference: ph_handle_peek() (inline in
- *     prochandle.h) looks the handle up, checks PH_HF_RELEASED and reads
- *     its state inside one RCU read-side section, which the caller holds
- *     until it is done with the handle.  The handle, its watch and its
+ *     prochandle.h) looks the handle up, checks PH_HF_RELEASED (and
+ *     PH_HF_NEW) and reads its state inside one RCU read-side section,
+ *     which the caller holds until it is done with the handle.  The handle, its watch and its
  *     record (with the struct pids the record names) are freed only after
  *     a grace period, so what it reads stays valid.  It may be reading a handle that is being
  *     released and freed meanwhile: the free drops the process reference
@@ -33,12 +44,14 @@
  *     barrier that orders ph_handle.status) and fails EBADF if it is set:
  *     the call is then ordered after the RELEASE, as step 1 would have
  *     refused it; otherwise before it.  A peek never writes to the handle.
- *  2. RELEASE sets PH_HF_RELEASED with one atomic fetch_or: exactly one
- *     caller sees the bit clear and wins; the others get EBADF.  The winner
- *     erases the id, drops an unread event (events.c), stops tracking
- *     (track.c), cancels a deadline and kills on release (lifetime.c),
- *     then drops the table's
- *     reference.  From then on step 1 fails for every new call.
+ *  2. RELEASE takes no transient reference: ph_table_take() finds the
+ *     handle, sets PH_HF_RELEASED with one atomic fetch_or (exactly one
+ *     caller sees the bit clear and wins; the others get EBADF) and erases
+ *     the id, in one xarray walk under the table's lock, and hands the
+ *     table's reference to the winner.  The winner drops an unread event
+ *     (events.c), stops tracking (track.c), cancels a deadline and kills on
+ *     release (lifetime.c), then drops that reference.  From then on
+ *     step 1 fails for every new call.
  *  3. A WAIT that returns a status makes the handle DONE: it caches the
  *     status in the handle and drops the process reference, which delivers
  *     the handle's event if the exit's delivery has not reached it yet
@@ -81,7 +94,7 @@ static struct kmem_cache *ph_handle_cache;
  * The handle holds the table's reference, a process reference (on the
  * watch) and, for its whole life, a reference on the process's record
  * (its pid, start time and exit record); it is not linked to the exit
- * watch nor published yet.
+ * watch nor stored in the table yet, and has PH_HF_NEW set (step 0).
  *
  * Return: the handle, ERR_PTR(-ENOMEM), or ERR_PTR(-ESRCH) if the process
  * was reaped meanwhile.
@@ -100,6 +113,7 @@ struct ph_handle *ph_handle_new(struct ph_table *t, struct pid *pid)
 		return ERR_CAST(w);
 	}
 	kref_init(&h->ref);
+	atomic_set(&h->flags, PH_HF_NEW);
 	h->table = t;
 	RCU_INIT_POINTER(h->watch, w);
 	h->rec = ph_record_get(w->rec);
@@ -126,7 +140,8 @@ struct ph_handle *ph_handle_get(struct ph_table *t, u64 id)
 	if (h && !kref_get_unless_zero(&h->ref))
 		h = NULL;
 	rcu_read_unlock();
-	if (h && (atomic_read_acquire(&h->flags) & PH_HF_RELEASED)) {
+	if (h && (atomic_read_acquire(&h->flags) &
+		  (PH_HF_NEW | PH_HF_RELEASED))) {
 		ph_handle_put(h);
 		h = NULL;
 	}
@@ -315,20 +330,14 @@ int ph_handle_wait(struct ph_handle *h, u32 flags, ktime_t deadline,
  */
 int ph_handle_release(struct ph_table *t, u64 id)
 {
-	struct ph_handle *h = ph_handle_get(t, id);
+	struct ph_handle *h = ph_table_take(t, id);	/* the table's ref */
 
 	if (!h)
 		return -EBADF;
-	if (atomic_fetch_or(PH_HF_RELEASED, &h->flags) & PH_HF_RELEASED) {
-		ph_handle_put(h);
-		return -EBADF;
-	}
-	ph_table_erase(t, id);
 	ph_events_remove(t, h);
 	ph_track_release(t, h);		/* kills first if kill on release */
 	ph_life_release(t, h, true);	/* cancel; kill on release */
-	ph_handle_put(h);	/* ours */
-	ph_handle_put(h);	/* the table's */
+	ph_handle_put(h);
 	return 0;
 }
 

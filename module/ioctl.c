@@ -74,7 +74,7 @@ static long ph_ioc_acquire(struct ph_table *t, void __user *uarg,
 	struct ph_acquire a;
 	struct ph_handle *h;
 	struct pid *pid;
-	u64 start, id;
+	u64 start;
 	int err;
 
 	err = ph_get_arg(&a, sizeof(a), sizeof(a), uarg, usize);
@@ -102,40 +102,44 @@ static long ph_ioc_acquire(struct ph_table *t, void __user *uarg,
 	if (err)
 		goto out;
 
-	err = ph_table_reserve(t, &id);	/* EMFILE before allocating */
-	if (err)
+	/* EMFILE before allocating; exact under the table's lock below. */
+	if (READ_ONCE(t->nr) >= READ_ONCE(ph_max_handles)) {
+		err = -EMFILE;
 		goto out;
+	}
 	h = ph_handle_new(t, pid);
 	if (IS_ERR(h)) {
 		err = PTR_ERR(h);
-		goto unreserve;
+		goto out;
 	}
-	h->id = id;
-	if (put_user(id, &ua->handle)) {
+	err = ph_table_reserve(t, h);	/* stored, hidden (PH_HF_NEW) */
+	if (err)
+		goto put;
+	if (put_user(h->id, &ua->handle)) {
 		err = -EFAULT;
-		goto free;
+		goto unreserve;
 	}
 	if (a.flags & PH_ACQUIRE_KILL_ON_RELEASE) {
 		err = ph_life_acquire(t, h);	/* the caller's credentials */
 		if (err)
-			goto free;
+			goto unreserve;
 	}
 	if (a.flags & PH_ACQUIRE_TRACK) {
 		err = ph_track_attach(t, h);	/* the last that can fail */
 		if (err) {
 			atomic_or(PH_HF_RELEASED, &h->flags);
 			ph_life_release(t, h, false);
-			goto free;
+			goto unreserve;
 		}
 	}
 	/* Nothing can fail from here: link to the exit watch, then publish. */
 	ph_watch_link(rcu_dereference_protected(h->watch, true), h);
 	ph_table_publish(t, h);
 	goto out;
-free:
-	ph_handle_put(h);
 unreserve:
-	ph_table_unreserve(t, id);
+	ph_table_unreserve(t, h);
+put:
+	ph_handle_put(h);
 out:
 	put_pid(pid);
 	return err;

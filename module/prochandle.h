@@ -78,8 +78,8 @@ struct ph_tev {
 struct ph_table {
 	struct xarray handles;		/* id -> handle; stores under xa_lock */
 	u64 last_id;			/* under xa_lock; ids are never reused */
-	unsigned int nr;		/* under xa_lock: live + reserved ids */
-	unsigned int nr_live;		/* under xa_lock: published handles */
+	unsigned int nr;		/* written under xa_lock: stored handles */
+	atomic_t nr_live;		/* published handles (fdinfo) */
 	spinlock_t ev_lock;		/* @events, @ev_hint, PH_HF_ON_EVENTS */
 	struct list_head events;	/* delivered handles, in exit order */
 	struct ph_handle *ev_hint[PH_EV_HINTS]; /* last queued, by seq */
@@ -126,6 +126,7 @@ struct ph_watch {
 #define PH_HF_ON_EVENTS		BIT(3)	/* on table->events (table->ev_lock) */
 #define PH_HF_KILL_ON_RELEASE	BIT(4)	/* acquired so; inherited by tracking */
 #define PH_HF_TRACK		BIT(5)	/* has a tracker (track.c) */
+#define PH_HF_NEW		BIT(6)	/* stored, not published: lookups fail */
 
 struct ph_handle {
 	struct kref ref;		/* table's reference + calls in flight */
@@ -202,7 +203,7 @@ ph_handle_lookup(struct ph_table *t, u64 id)
 
 	if ((unsigned long)id != id)	/* 32-bit: beyond the xarray's index */
 		return NULL;
-	/* xa_load() without its own RCU section; a reserved id is NULL. */
+	/* xa_load() without its own RCU section; an anchor is NULL. */
 	do {
 		h = xas_load(&xas);
 		if (xa_is_zero(h))
@@ -247,7 +248,7 @@ ph_handle_peek(struct ph_table *t, u64 id, u32 *state, int *status)
 {
 	struct ph_handle *h = ph_handle_lookup(t, id);
 
-	if (!h || (atomic_read(&h->flags) & PH_HF_RELEASED))
+	if (!h || (atomic_read(&h->flags) & (PH_HF_NEW | PH_HF_RELEASED)))
 		return NULL;
 	*state = ph_handle_state_rcu(h, status);
 	/* No watch: DONE, or freed after a RELEASE (read after the smp_rmb). */
@@ -259,10 +260,10 @@ ph_handle_peek(struct ph_table *t, u64 id, u32 *state, int *status)
 
 /* table.c */
 extern const struct file_operations ph_fops;
-int ph_table_reserve(struct ph_table *t, u64 *id);
-void ph_table_unreserve(struct ph_table *t, u64 id);
+int ph_table_reserve(struct ph_table *t, struct ph_handle *h);
+void ph_table_unreserve(struct ph_table *t, struct ph_handle *h);
 void ph_table_publish(struct ph_table *t, struct ph_handle *h);
-void ph_table_erase(struct ph_table *t, u64 id);
+struct ph_handle *ph_table_take(struct ph_table *t, u64 id);
 
 /* events.c */
 void ph_events_init(struct ph_table *t);

@@ -21,7 +21,7 @@
 
 /*
  * Ids only grow, so handles come and go in the newest block of
- * XA_CHUNK_SIZE ids.  An anchor, a reserved entry at the block's first
+ * XA_CHUNK_SIZE ids.  An anchor, a zero entry at the block's first
  * index (an id never handed out), keeps that block's xarray leaf alive
  * while its handles are released, instead of freeing and allocating the
  * leaf again at every acquire and release of a lone handle.  Each new
@@ -39,14 +39,18 @@ static int ph_table_move_anchor(struct ph_table *t, unsigned long base)
 }
 
 /**
- * ph_table_reserve() - Reserve the next handle id of a table.
+ * ph_table_reserve() - Give a new handle the next id and store it, hidden.
  * @t: the table
- * @id: set to the reserved id, not yet visible to lookups
+ * @h: the handle (ph_handle_new()), PH_HF_NEW set
+ *
+ * The one xarray store of an acquire: @h is in the table from here, but
+ * lookups refuse it while PH_HF_NEW is set (handle.c, step 0), so it stays
+ * invisible until ph_table_publish().  Sets @h->id.
  *
  * Return: 0, -EMFILE if the table holds max_handles handles (or ran out of
  * ids), or -ENOMEM.
  */
-int ph_table_reserve(struct ph_table *t, u64 *id)
+int ph_table_reserve(struct ph_table *t, struct ph_handle *h)
 {
 	unsigned int max = READ_ONCE(ph_max_handles);
 	unsigned long next;
@@ -56,61 +60,82 @@ int ph_table_reserve(struct ph_table *t, u64 *id)
 	if (t->nr >= max || t->last_id >= ULONG_MAX - 1)
 		goto out;
 	/* Claim ids and count first: __xa_insert() may drop the lock. */
-	t->nr++;
+	WRITE_ONCE(t->nr, t->nr + 1);
 	next = ++t->last_id;
 	err = 0;
 	if (!(next % XA_CHUNK_SIZE)) {
 		err = ph_table_move_anchor(t, next);
 		next = ++t->last_id;
 	}
+	h->id = next;
 	if (!err)
-		err = __xa_insert(&t->handles, next, NULL, PH_GFP);
+		err = __xa_insert(&t->handles, next, h, PH_GFP);
 	if (err)
-		t->nr--;
-	*id = next;
+		WRITE_ONCE(t->nr, t->nr - 1);
 out:
 	xa_unlock(&t->handles);
 	return err;
 }
 
 /**
- * ph_table_unreserve() - Give back an id that ph_table_reserve() reserved.
+ * ph_table_unreserve() - Take back a handle that was never published.
  * @t: the table
- * @id: the id, never published
+ * @h: the handle ph_table_reserve() stored; the caller then puts it
  */
-void ph_table_unreserve(struct ph_table *t, u64 id)
+void ph_table_unreserve(struct ph_table *t, struct ph_handle *h)
 {
 	xa_lock(&t->handles);
-	__xa_cmpxchg(&t->handles, id, XA_ZERO_ENTRY, NULL, 0);
-	t->nr--;
+	__xa_erase(&t->handles, h->id);
+	WRITE_ONCE(t->nr, t->nr - 1);
 	xa_unlock(&t->handles);
 }
 
 /**
- * ph_table_publish() - Make a handle visible to lookups under its id.
+ * ph_table_publish() - Make a reserved handle visible to lookups.
  * @t: the table
- * @h: the handle; h->id is reserved, so this cannot fail
+ * @h: the handle, fully set up; nothing is stored, so this cannot fail
  */
 void ph_table_publish(struct ph_table *t, struct ph_handle *h)
 {
-	xa_lock(&t->handles);
-	__xa_store(&t->handles, h->id, h, 0);
-	t->nr_live++;
-	xa_unlock(&t->handles);
+	atomic_inc(&t->nr_live);
+	/* Its setup before the clear: pairs with ph_handle_get()'s acquire. */
+	smp_mb__before_atomic();
+	atomic_andnot(PH_HF_NEW, &h->flags);
 }
 
 /**
- * ph_table_erase() - Take a released handle's id out of the table.
+ * ph_table_take() - Release a handle and take it out of the table (step 2).
  * @t: the table
- * @id: the id of a published handle
+ * @id: the handle id the caller named
+ *
+ * One walk under the table's lock finds the handle, sets PH_HF_RELEASED
+ * (one winner: atomic_fetch_or()) and erases the id.  The table's
+ * reference passes to the caller.
+ *
+ * Return: the handle, or NULL if no published handle has that id or it is
+ * released (the caller's EBADF).
  */
-void ph_table_erase(struct ph_table *t, u64 id)
+struct ph_handle *ph_table_take(struct ph_table *t, u64 id)
 {
-	xa_lock(&t->handles);
-	__xa_erase(&t->handles, id);
-	t->nr--;
-	t->nr_live--;
-	xa_unlock(&t->handles);
+	XA_STATE(xas, &t->handles, id);
+	struct ph_handle *h;
+
+	if ((unsigned long)id != id)	/* 32-bit: beyond the xarray's index */
+		return NULL;
+	xas_lock(&xas);
+	h = xas_load(&xas);
+	if (!h || xa_is_zero(h) ||
+	    (atomic_read(&h->flags) & PH_HF_NEW) ||
+	    (atomic_fetch_or(PH_HF_RELEASED, &h->flags) & PH_HF_RELEASED)) {
+		h = NULL;
+		goto out;
+	}
+	xas_store(&xas, NULL);
+	WRITE_ONCE(t->nr, t->nr - 1);
+	atomic_dec(&t->nr_live);
+out:
+	xas_unlock(&xas);
+	return h;
 }
 
 static int ph_open(struct inode *inode, struct file *file)
@@ -180,10 +205,10 @@ static void ph_show_fdinfo(struct seq_file *m, struct file *file)
 	u32 state;
 
 	xa_lock(&t->handles);
-	live = t->nr_live;
+	live = atomic_read(&t->nr_live);
 	xas_for_each(&xas, h, ULONG_MAX) {
-		if (xa_is_zero(h))	/* reserved or anchor */
-			continue;
+		if (xa_is_zero(h) || (atomic_read(&h->flags) & PH_HF_NEW))
+			continue;	/* an anchor, or not published yet */
 		if (shown == PH_FDINFO_MAX)
 			break;
 		state = ph_handle_state(h, &status);
