@@ -29,6 +29,15 @@ import (
 // Wait (the kernel would cope, but the id would be used after release).
 // The kernel's own rule for in-flight calls is the same; this keeps the
 // Go side from ever naming a released id.
+//
+// A kill-on-release handle is killed by the kernel RELEASE, which waits
+// for the last reference; a Wait in flight holds one until the process
+// exits, which the kill is to cause.  So its Release (releaseKilling)
+// takes a transient reference, sets the status, and if other references
+// remain then, sends SIGKILL through the handle itself (SIGNAL, with the
+// program's credentials of now) before dropping its own.  Once the
+// status is released no call can take a reference: a count of one is
+// ours alone, and our put is the RELEASE that kills.
 
 const (
 	statusOK       = 0
@@ -106,6 +115,19 @@ func (h *handle) finish(status uint64) bool {
 			return true
 		}
 	}
+}
+
+// releaseKilling is finish(statusReleased) for a kill-on-release handle
+// (see the protocol above).
+func (h *handle) releaseKilling() {
+	if h.acquire() != nil {
+		return // released or done (exited) already
+	}
+	if h.finish(statusReleased) && h.state.Load()&refMask > 1 {
+		a := phSignal{Handle: h.id, Sig: int32(syscall.SIGKILL)}
+		ioctl(h.t.fd, iocSignal, unsafe.Pointer(&a)) // ESRCH: it has exited
+	}
+	h.put()
 }
 
 // errno converts an ioctl error for a call on a live handle.

@@ -25,6 +25,7 @@ type Process struct {
 	Pid   int // in the caller's pid namespace; 0 if not visible there
 	start uint64
 	h     *handle
+	kor   bool // acquired with KillOnRelease
 }
 
 // Error describes a failed Find, FindPinned or FromPidfd.  Err is a
@@ -47,7 +48,7 @@ func newProcess(t *table, op string, pid int, flags uint32, start uint64) (*Proc
 	if err != nil {
 		return nil, &Error{Op: op, Pid: pid, Err: err}
 	}
-	p := &Process{Pid: pid, h: newHandle(t, id)}
+	p := &Process{Pid: pid, h: newHandle(t, id), kor: flags&acquireKillOnRelease != 0}
 	i, err := t.info(id)
 	if err == nil {
 		p.Pid, p.start = int(i.Pid), i.StartTime
@@ -66,41 +67,20 @@ func checkPid(pid int) error {
 // Find acquires the process that has the number pid now.  Unlike
 // os.FindProcess it fails (ESRCH) when there is none.
 func Find(pid int) (*Process, error) {
-	if err := checkPid(pid); err != nil {
-		return nil, &Error{Op: "find", Pid: pid, Err: err}
-	}
-	t, err := sharedTable()
-	if err != nil {
-		return nil, err
-	}
-	return newProcess(t, "find", pid, 0, 0)
+	return FindWith(pid, Options{})
 }
 
 // FindPinned acquires the process numbered pid only if it started at
 // startTicks clock ticks after boot (field 22 of /proc/PID/stat, the
 // START of a PID@START identity); else ESRCH: the number was reused.
 func FindPinned(pid int, startTicks uint64) (*Process, error) {
-	if err := checkPid(pid); err != nil {
-		return nil, &Error{Op: "find", Pid: pid, Err: err}
-	}
-	t, err := sharedTable()
-	if err != nil {
-		return nil, err
-	}
-	return newProcess(t, "find", pid, acquireStartTimeTicks, startTicks)
+	return FindWith(pid, Options{Pinned: true, StartTicks: startTicks})
 }
 
 // FromPidfd acquires the process a pidfd refers to, with no number
 // involved.  The pidfd stays the caller's.
 func FromPidfd(pidfd int) (*Process, error) {
-	t, err := sharedTable()
-	if err != nil {
-		return nil, err
-	}
-	if pidfd < 0 {
-		return nil, &Error{Op: "from pidfd", Pid: pidfd, Err: syscall.EBADF}
-	}
-	return newProcess(t, "from pidfd", pidfd, acquirePidfd, 0)
+	return FromPidfdWith(pidfd, Options{})
 }
 
 // Identity is the process's PID@START: its pid and its start time in clock
@@ -120,17 +100,23 @@ func (p *Process) Signal(sig os.Signal) error {
 	if !ok {
 		return errors.New("prochandle: unsupported signal type")
 	}
+	a := phSignal{Handle: p.h.id, Sig: int32(s)}
+	return p.control("signal", iocSignal, unsafe.Pointer(&a))
+}
+
+// control issues cmd on the handle while it is live (else os.ErrProcessDone
+// or ErrReleased); ESRCH, the process has exited, is os.ErrProcessDone.
+func (p *Process) control(op string, cmd uintptr, arg unsafe.Pointer) error {
 	if err := p.h.acquire(); err != nil {
 		return err
 	}
 	defer p.h.put()
-	a := phSignal{Handle: p.h.id, Sig: int32(s)}
-	err := ioctl(p.h.t.fd, iocSignal, unsafe.Pointer(&a))
+	err := ioctl(p.h.t.fd, cmd, arg)
 	if err == syscall.ESRCH {
 		return os.ErrProcessDone
 	}
 	if err != nil {
-		return os.NewSyscallError("signal", err)
+		return os.NewSyscallError(op, err)
 	}
 	return nil
 }
@@ -163,9 +149,16 @@ func (p *Process) Wait() (*ProcessState, error) {
 
 // Release drops the handle: later calls return ErrReleased, calls in
 // flight finish normally.  It never fails; releasing twice, or after
-// Wait, does nothing.
+// Wait, does nothing.  A process acquired with KillOnRelease is sent
+// SIGKILL before Release returns, if it has not exited: by the kernel
+// when the handle goes, or through the handle at once when calls are
+// still in flight (a Wait in another goroutine, which then returns).
 func (p *Process) Release() error {
-	p.h.finish(statusReleased)
+	if p.kor {
+		p.h.releaseKilling()
+	} else {
+		p.h.finish(statusReleased)
+	}
 	runtime.SetFinalizer(p, nil)
 	return nil
 }

@@ -3,6 +3,7 @@
 package prochandle
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -35,6 +36,8 @@ func TestMain(m *testing.M) {
 		}
 		fmt.Println(c.Process.Pid)
 		os.Exit(0)
+	case "catch", "holder": // lifetime_test.go
+		lifetimeHelper(os.Getenv("PH_HELPER"))
 	}
 	if _, err := os.Stat(DevicePath); err != nil {
 		fmt.Println("# SKIP", DevicePath, "missing (module not loaded)")
@@ -47,27 +50,42 @@ func TestMain(m *testing.M) {
 type kid struct {
 	cmd *exec.Cmd
 	ctl *os.File
+	out *bufio.Reader // its stdout
 	pid int
 }
 
 func spawn(t *testing.T) *kid {
 	t.Helper()
+	return spawnHelper(t, "block")
+}
+
+// spawnHelper starts the test binary as PH_HELPER=mode, with env added.
+func spawnHelper(t *testing.T, mode string, env ...string) *kid {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	or, ow, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := exec.Command(os.Args[0])
-	c.Env = append(os.Environ(), "PH_HELPER=block")
-	c.Stdin = r
+	c.Env = append(append(os.Environ(), "PH_HELPER="+mode), env...)
+	c.Stdin, c.Stdout = r, ow
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
-	k := &kid{cmd: c, ctl: w, pid: c.Process.Pid}
+	ow.Close()
+	// A bounded read: bound at most for every line (readLine).
+	or.SetReadDeadline(time.Now().Add(bound))
+	k := &kid{cmd: c, ctl: w, out: bufio.NewReader(or), pid: c.Process.Pid}
 	t.Cleanup(func() {
 		k.ctl.Close()
 		k.cmd.Process.Kill()
 		k.cmd.Wait()
+		or.Close()
 	})
 	return k
 }

@@ -19,6 +19,7 @@ const (
 
 	acquireStartTime      = 1 << 0
 	acquireStartTimeTicks = 1 << 1
+	acquireKillOnRelease  = 1 << 2
 	acquirePidfd          = 1 << 4
 
 	waitNoHang  = 1 << 0
@@ -63,6 +64,15 @@ type phWait struct {
 	Reserved  uint64
 }
 
+type phDeadline struct {
+	Handle    uint64
+	TimeoutNs uint64 // relative; 0 cancels
+	Sig       int32  // 0 means SIGKILL
+	Flags     uint32
+	GraceNs   uint64 // then SIGKILL this much later; 0: no escalation
+	Reserved  uint64
+}
+
 type phExit struct {
 	ExitTime  uint64
 	UtimeNs   uint64
@@ -103,11 +113,12 @@ const (
 )
 
 var (
-	iocAcquire = ioc(iocRead|iocWrite, 0x01, unsafe.Sizeof(phAcquire{}))
-	iocRelease = ioc(iocWrite, 0x02, 8)
-	iocSignal  = ioc(iocWrite, 0x03, unsafe.Sizeof(phSignal{}))
-	iocWait    = ioc(iocRead|iocWrite, 0x04, unsafe.Sizeof(phWait{}))
-	iocInfo    = ioc(iocRead|iocWrite, 0x05, unsafe.Sizeof(phInfo{}))
+	iocAcquire  = ioc(iocRead|iocWrite, 0x01, unsafe.Sizeof(phAcquire{}))
+	iocRelease  = ioc(iocWrite, 0x02, 8)
+	iocSignal   = ioc(iocWrite, 0x03, unsafe.Sizeof(phSignal{}))
+	iocWait     = ioc(iocRead|iocWrite, 0x04, unsafe.Sizeof(phWait{}))
+	iocInfo     = ioc(iocRead|iocWrite, 0x05, unsafe.Sizeof(phInfo{}))
+	iocDeadline = ioc(iocWrite, 0x07, unsafe.Sizeof(phDeadline{}))
 )
 
 // ioctl on fd; the error is a syscall.Errno or nil.  Blocking commands

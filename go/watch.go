@@ -68,18 +68,22 @@ func (w *Watch) add(op string, pid int, flags uint32, start uint64) (*Process, e
 
 // Add watches the process numbered pid now (as Find).
 func (w *Watch) Add(pid int) (*Process, error) {
-	if err := checkPid(pid); err != nil {
-		return nil, &Error{Op: "watch", Pid: pid, Err: err}
-	}
-	return w.add("watch", pid, 0, 0)
+	return w.AddWith(pid, Options{})
 }
 
 // AddPinned watches pid only if it started at startTicks (as FindPinned).
 func (w *Watch) AddPinned(pid int, startTicks uint64) (*Process, error) {
+	return w.AddWith(pid, Options{Pinned: true, StartTicks: startTicks})
+}
+
+// AddWith watches pid with the choices of o (as FindWith).  Close
+// releases, and so with KillOnRelease kills, those not delivered yet.
+func (w *Watch) AddWith(pid int, o Options) (*Process, error) {
 	if err := checkPid(pid); err != nil {
 		return nil, &Error{Op: "watch", Pid: pid, Err: err}
 	}
-	return w.add("watch", pid, acquireStartTimeTicks, startTicks)
+	f, start := o.flags()
+	return w.add("watch", pid, f, start)
 }
 
 // AddPidfd watches the process a pidfd refers to (as FromPidfd).

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Dict, List, Optional
 
 from . import _uapi as U
+from ._status import ExitRecord, Info, Status
 
 __all__ = ["Table", "Handle", "Status", "Info", "Event", "ExitRecord",
            "wait", "signal", "info", "start_ticks", "DEVICE",
@@ -33,7 +34,6 @@ __all__ = ["Table", "Handle", "Status", "Info", "Event", "ExitRecord",
 
 DEVICE = U.DEVICE
 STATE_RUNNING, STATE_EXITED, STATE_DONE = U.STATE_RUNNING, U.STATE_EXITED, U.STATE_DONE
-_TICK_NS = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
 def _oserror(err: int, what: str) -> OSError:
@@ -50,6 +50,13 @@ def _ioctl(fd: int, cmd: int, buf: bytearray) -> None:
             continue
 
 
+def _ns(seconds: float) -> int:
+    """Seconds as the kernel's u64 nanoseconds (at most ~584 years)."""
+    if seconds != seconds:
+        raise ValueError("timeout is NaN")
+    return min(max(int(min(seconds, 1e12) * 1e9), 0), 2**64 - 1)
+
+
 def start_ticks(pid: int) -> int:
     """Field 22 of /proc/PID/stat: the START of a PID@START identity."""
     try:
@@ -58,88 +65,6 @@ def start_ticks(pid: int) -> int:
     except FileNotFoundError:
         raise ProcessLookupError(errno.ESRCH, f"{pid}: no such process") from None
     return int(line[line.rindex(b")") + 2:].split()[19])
-
-
-@dataclass(frozen=True)
-class ExitRecord:
-    """How a process ended and what it used (the module's v2 record)."""
-    exit_time_ns: int       # CLOCK_BOOTTIME ns when the thread group exited
-    utime_ns: int           # user CPU time, as the parent's wait4() ru_utime
-    stime_ns: int           # system CPU time (ru_stime)
-    maxrss_kb: int          # peak RSS, KiB (ru_maxrss)
-    killer_pid: int         # with killer_known: who sent the fatal signal
-    killer_uid: int
-    kill_code: int          # si_code of the fatal signal
-    flags: int
-
-    @property
-    def killer_known(self) -> bool:
-        return bool(self.flags & U.EXIT_F_KILLER)
-
-    @property
-    def oom(self) -> bool:
-        return bool(self.flags & U.EXIT_F_OOM)
-
-    @classmethod
-    def _from(cls, fields) -> Optional["ExitRecord"]:
-        return cls(*fields) if fields[7] & U.EXIT_F_VALID else None
-
-
-@dataclass(frozen=True)
-class Status:
-    """A wait(2) status, decoded."""
-    raw: int
-    exit: Optional[ExitRecord] = None
-
-    @property
-    def exited(self) -> bool:
-        return os.WIFEXITED(self.raw)
-
-    @property
-    def exit_code(self) -> Optional[int]:
-        return os.WEXITSTATUS(self.raw) if os.WIFEXITED(self.raw) else None
-
-    @property
-    def signaled(self) -> bool:
-        return os.WIFSIGNALED(self.raw)
-
-    @property
-    def signal(self) -> Optional[int]:
-        return os.WTERMSIG(self.raw) if os.WIFSIGNALED(self.raw) else None
-
-    @property
-    def core_dumped(self) -> bool:
-        return os.WIFSIGNALED(self.raw) and os.WCOREDUMP(self.raw)
-
-    @property
-    def returncode(self) -> int:
-        """As subprocess: the exit code, or -N when signal N killed it."""
-        return self.exit_code if self.exited else -(self.signal or 0)
-
-    def __str__(self) -> str:
-        if self.exited:
-            return f"exited {self.exit_code}"
-        if self.signaled:
-            core = " (core dumped)" if self.core_dumped else ""
-            return f"killed by {_signal.Signals(self.signal).name}{core}"
-        return f"status {self.raw:#x}"
-
-
-@dataclass(frozen=True)
-class Info:
-    pid: int                # in our pid namespace; 0 if not visible
-    state: int              # STATE_RUNNING, STATE_EXITED or STATE_DONE
-    status: Optional[Status]  # None while running
-    start_time_ns: int      # CLOCK_BOOTTIME ns
-
-    @property
-    def start_ticks(self) -> int:
-        return self.start_time_ns // _TICK_NS
-
-    @property
-    def identity(self) -> str:
-        """PID@START, as prochandle(1) prints and accepts it."""
-        return f"{self.pid}@{self.start_ticks}"
 
 
 @dataclass(frozen=True)
@@ -184,6 +109,35 @@ class Handle:
     def kill(self) -> None:
         self.signal(_signal.SIGKILL)
 
+    def deadline(self, timeout: float, sig: Optional[int] = None,
+                 grace: Optional[float] = None) -> None:
+        """Arm the handle's deadline, replacing any armed one.
+
+        timeout seconds from now, if the process still runs, the kernel
+        sends it sig (None or 0: SIGKILL); with grace, SIGKILL grace
+        seconds later if it still runs.  A timeout of 0 or less fires at
+        once.  The kernel keeps the deadline (no thread, no timer here) and
+        judges it with the caller's credentials of now; releasing the
+        handle, or closing the table, cancels it.
+
+        ProcessLookupError once the process has exited, PermissionError
+        (EPERM) if the caller may not send it sig or SIGKILL, OSError
+        EINVAL for a bad signal, EBADF for a released handle; ValueError
+        for a negative grace."""
+        if grace is not None and grace < 0:
+            raise ValueError("grace must not be negative")
+        ns = max(1, _ns(timeout))       # 0 would cancel
+        self._deadline(ns, int(sig or 0), _ns(grace or 0))
+
+    def cancel_deadline(self) -> None:
+        """Disarm the handle's deadline (nothing if none is armed or it has
+        fired); OSError EBADF for a released handle."""
+        self._deadline(0, 0, 0)
+
+    def _deadline(self, timeout_ns: int, sig: int, grace_ns: int) -> None:
+        buf = bytearray(U.DEADLINE.pack(self.id, timeout_ns, sig, 0, grace_ns, 0))
+        _ioctl(self.table.fileno(), U.IOC_DEADLINE, buf)
+
     def wait(self, timeout: Optional[float] = None) -> Status:
         """Wait until the process has exited (child or not; not reaped).
 
@@ -222,7 +176,9 @@ class Handle:
             return Status(raw)
 
     def release(self) -> None:
-        """Drop the handle; OSError(EBADF) if already released."""
+        """Drop the handle; OSError(EBADF) if already released.  A handle
+        acquired with kill_on_release has killed its process (if it still
+        ran) when this returns."""
         self.table._release(self.id)
 
     def pidfd(self) -> int:
@@ -267,7 +223,8 @@ class Table:
         return self._fd
 
     def close(self) -> None:
-        """Close the file: every handle in it is released."""
+        """Close the file: every handle in it is released (kill_on_release
+        ones kill), unless a child forked since has the file open too."""
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -288,26 +245,40 @@ class Table:
         return h
 
     def acquire(self, pid: int, start_ticks: Optional[int] = None,
-                start_ns: Optional[int] = None) -> Handle:
+                start_ns: Optional[int] = None, *,
+                kill_on_release: bool = False) -> Handle:
         """A handle on the process numbered pid now; with start_ticks (or
         start_ns), only if it started then (else ProcessLookupError: the
-        number was reused)."""
+        number was reused).
+
+        With kill_on_release, releasing the handle sends SIGKILL to the
+        process (its whole thread group) if it has not exited by then:
+        release(), close() of the table, or the death of every process
+        that has the table's file open (this one and children that
+        inherited it by fork), however they died.  Acquiring needs
+        permission to send SIGKILL (PermissionError); the kill is judged
+        with the caller's credentials of now, and skipped if the process
+        has since gained privileges they do not cover (set-user-ID)."""
+        flags = U.ACQUIRE_KILL_ON_RELEASE if kill_on_release else 0
         if start_ticks is not None and start_ns is not None:
             raise ValueError("start_ticks or start_ns, not both")
         if start_ticks is not None:
-            return self._acquire(pid, U.ACQUIRE_STARTTIME_TICKS, start_ticks)
+            return self._acquire(pid, flags | U.ACQUIRE_STARTTIME_TICKS, start_ticks)
         if start_ns is not None:
-            return self._acquire(pid, U.ACQUIRE_STARTTIME, start_ns)
-        return self._acquire(pid, 0, 0)
+            return self._acquire(pid, flags | U.ACQUIRE_STARTTIME, start_ns)
+        return self._acquire(pid, flags, 0)
 
-    def acquire_identity(self, identity: str) -> Handle:
+    def acquire_identity(self, identity: str, *,
+                         kill_on_release: bool = False) -> Handle:
         """A handle from "PID" or "PID@START" (prochandle(1)'s identities)."""
         pid, sep, start = identity.partition("@")
-        return self.acquire(int(pid), int(start) if sep else None)
+        return self.acquire(int(pid), int(start) if sep else None,
+                            kill_on_release=kill_on_release)
 
-    def acquire_pidfd(self, pidfd: int) -> Handle:
+    def acquire_pidfd(self, pidfd: int, *, kill_on_release: bool = False) -> Handle:
         """A handle on the process a pidfd refers to (no number involved)."""
-        h = self._acquire(pidfd, U.ACQUIRE_PIDFD, 0)
+        flags = U.ACQUIRE_KILL_ON_RELEASE if kill_on_release else 0
+        h = self._acquire(pidfd, flags | U.ACQUIRE_PIDFD, 0)
         h.pid = self._info(h.id).pid
         return h
 

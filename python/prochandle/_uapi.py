@@ -7,6 +7,7 @@ MAGIC = 0xB9
 
 ACQUIRE_STARTTIME = 1 << 0
 ACQUIRE_STARTTIME_TICKS = 1 << 1
+ACQUIRE_KILL_ON_RELEASE = 1 << 2
 ACQUIRE_PIDFD = 1 << 4
 
 WAIT_NOHANG = 1 << 0
@@ -30,6 +31,7 @@ EXIT = struct.Struct("=QQQQiIiI")        # struct ph_exit
 INFO_V1 = struct.Struct("=QiIiIQ2Q")     # handle pid state status pad start_time reserved[2]
 INFO = struct.Struct("=QiIiIQ2Q" + "QQQQiIiI")  # v2: ... then struct ph_exit
 EVENT = struct.Struct("=Qii")
+DEADLINE = struct.Struct("=QQiIQQ")      # handle timeout_ns sig flags grace_ns reserved
 U64 = struct.Struct("=Q")
 
 
@@ -43,6 +45,7 @@ IOC_RELEASE = _ioc(_W, 0x02, U64.size)
 IOC_SIGNAL = _ioc(_W, 0x03, SIGNAL.size)
 IOC_WAIT = _ioc(_R | _W, 0x04, WAIT.size)
 IOC_INFO = _ioc(_R | _W, 0x05, INFO.size)
+IOC_DEADLINE = _ioc(_W, 0x07, DEADLINE.size)
 
 assert (ACQUIRE.size, SIGNAL.size, WAIT.size, INFO_V1.size, INFO.size,
-        EVENT.size) == (40, 24, 32, 48, 96, 16)
+        EVENT.size, DEADLINE.size) == (40, 24, 32, 48, 96, 16, 40)

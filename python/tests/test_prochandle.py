@@ -4,6 +4,7 @@ import asyncio
 import errno
 import os
 import re
+import select
 import signal
 import threading
 import time
@@ -15,18 +16,38 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Kid:
-    """A child blocked until told to exit (exit(code))."""
+    """A child blocked until told to exit (exit(code)).  With catch, a
+    signal number, it reports each such signal as b"s" (report()), after
+    b"r" once the handler is in place."""
 
-    def __init__(self):
+    def __init__(self, catch=None):
         r, w = os.pipe()
+        rep, rep_w = os.pipe() if catch else (-1, -1)
         self.pid = os.fork()
         if self.pid == 0:
-            os.close(w)
-            c = os.read(r, 1)
-            os._exit(c[0] if c else 0)
+            code = 0
+            try:
+                os.close(w)
+                if catch:
+                    signal.signal(catch, lambda *_: os.write(rep_w, b"s"))
+                    os.write(rep_w, b"r")
+                c = os.read(r, 1)
+                code = c[0] if c else 0
+            finally:
+                os._exit(code)
         os.close(r)
-        self.ctl = w
+        self.ctl, self.rep = w, rep
         self.reaped = False
+        if catch:
+            os.close(rep_w)
+            if self.report() != b"r":
+                raise RuntimeError("the kid did not start")
+
+    def report(self, timeout=60):
+        """The kid's next report byte; b"" once it has exited."""
+        if not select.select([self.rep], [], [], timeout)[0]:
+            raise TimeoutError(f"no report from {self.pid} in {timeout} s")
+        return os.read(self.rep, 1)
 
     def exit(self, code=0):
         os.write(self.ctl, bytes([code]))
@@ -45,6 +66,8 @@ class Kid:
                 pass
             self.reap()
         os.close(self.ctl)
+        if self.rep >= 0:
+            os.close(self.rep)
 
 
 def ticks_of(pid):
@@ -78,8 +101,8 @@ class Base(unittest.TestCase):
         self.table = prochandle.Table()
         self.addCleanup(self.table.close)
 
-    def kid(self):
-        k = Kid()
+    def kid(self, catch=None):
+        k = Kid(catch)
         self.addCleanup(k.cleanup)
         return k
 
