@@ -8,6 +8,8 @@ import signal
 import prochandle
 from test_prochandle import Base, counter
 
+BOUND = 60      # seconds a test waits for what must happen (a kill, a report)
+
 
 class TestKillOnRelease(Base):
     def test_release_kills(self):
@@ -25,7 +27,7 @@ class TestKillOnRelease(Base):
                 h = how(self.table, k.pid)
                 h.release()     # returns after the kill was sent
                 self.assertEqual(counter("kills"), kills + 1)
-                self.assertEqual(watch.wait(timeout=60).signal, signal.SIGKILL)
+                self.assertEqual(watch.wait(timeout=BOUND).signal, signal.SIGKILL)
 
     def acquire_pidfd(self, table, pid):
         fd = os.pidfd_open(pid)
@@ -54,7 +56,7 @@ class TestKillOnRelease(Base):
         t = prochandle.Table()
         t.acquire(k.pid, kill_on_release=True)
         t.close()
-        self.assertEqual(watch.wait(timeout=60).signal, signal.SIGKILL)
+        self.assertEqual(watch.wait(timeout=BOUND).signal, signal.SIGKILL)
 
     def test_holder_death_kills(self):
         k = self.kid()
@@ -71,13 +73,13 @@ class TestKillOnRelease(Base):
                 os._exit(0)
         os.close(w)
         try:
-            self.assertTrue(select.select([r], [], [], 60)[0], "holder not ready")
+            self.assertTrue(select.select([r], [], [], BOUND)[0], "holder not ready")
             self.assertEqual(os.read(r, 1), b"r")
         finally:
             os.kill(holder, signal.SIGKILL)
             os.waitpid(holder, 0)
             os.close(r)
-        self.assertEqual(watch.wait(timeout=60).signal, signal.SIGKILL)
+        self.assertEqual(watch.wait(timeout=BOUND).signal, signal.SIGKILL)
 
 
 class TestDeadline(Base):
@@ -88,15 +90,15 @@ class TestDeadline(Base):
                 h = self.table.acquire(k.pid)
                 kills = counter("kills")
                 h.deadline(0.02, sig)
-                self.assertEqual(h.wait(timeout=60).signal, want)
+                self.assertEqual(h.wait(timeout=BOUND).signal, want)
                 self.assertEqual(counter("kills"), kills + 1)
 
     def test_grace_escalates(self):
         k = self.kid(catch=signal.SIGUSR1)
         h = self.table.acquire(k.pid)
         h.deadline(0.02, signal.SIGUSR1, grace=0.1)
-        self.assertEqual(k.report(), b"s")      # the deadline's signal
-        self.assertEqual(h.wait(timeout=60).signal, signal.SIGKILL)
+        self.assertEqual(k.report(BOUND), b"s")      # the deadline's signal
+        self.assertEqual(h.wait(timeout=BOUND).signal, signal.SIGKILL)
 
     def test_cancel(self):
         k = self.kid(catch=signal.SIGUSR1)
@@ -107,7 +109,7 @@ class TestDeadline(Base):
         # A later deadline on another handle is the clock: once it has
         # fired, the cancelled one would have.
         clock.deadline(0.5, signal.SIGUSR1)
-        self.assertEqual(k.report(), b"s", "killed by the cancelled deadline?")
+        self.assertEqual(k.report(BOUND), b"s", "killed by the cancelled deadline?")
         h.signal(0)
         h.cancel_deadline()                     # none armed: nothing
 
