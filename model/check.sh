@@ -35,6 +35,7 @@ configs=(
 	"peek-release-wait:proof:-DNA=3 -DROLES_PEEK"
 	"peek-without-recheck:bug:-DNA=2 -DROLES_PEEK -DBUG_PEEK_NO_RECHECK"
 	"peek-after-unlock:bug:-DNA=2 -DROLES_PEEK -DBUG_PEEK_AFTER_UNLOCK"
+	"exit-path-only:bug:-DNA=2 -DNOPS=1 -DBUG_NO_REST"
 	"kill-on-release:proof:lifetime.pml:-DNA=2"
 	"kill-on-release-tracked:proof:lifetime.pml:-DNA=2 -DTRACKED"
 	"kill-by-number:bug:lifetime.pml:-DNA=2 -DBUG_KILL_BY_NUMBER"

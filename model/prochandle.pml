@@ -4,8 +4,9 @@
  * A Promela model of the prochandle protocols as module/ implements them,
  * step by atomic step: the handle (module/handle.c: lookup and transient
  * reference, RELEASE, WAIT to DONE, the process reference), the exit watch
- * (module/watch.c: recording an exit in the exit path, its own delivery
- * work item, a WAIT delivering its own handle), the event queue
+ * (module/watch.c: recording an exit in the exit path, which delivers the
+ * first batch of handles itself, its own delivery work item for the rest,
+ * a WAIT delivering its own handle), the event queue
  * (module/events.c: queue, remove, take/untake; module/read.c: the read
  * around them) and the last
  * close of the file (module/table.c).  Every step names the function it
@@ -18,9 +19,12 @@
  * stands for SIGNAL too), read() (whose copy to user space may fault),
  * and, once in the whole run (unless NO_ACQUIRE), ACQUIRE of a second
  * handle (1) on the same process.  Beside them: the exiting process (its
- * exit path runs the watch's wake-up callback once, at any moment), the
- * delivery work item it queues, the RCU grace periods that free memory,
- * and the last close() of the file once every call has returned.
+ * exit path runs the watch's wake-up callback once, at any moment, which
+ * delivers a batch of BATCH handles itself: one here, PH_DELIVER_BATCH in
+ * the code, so that with both handles linked the work item serves the
+ * other), the delivery work item it queues only for handles left, the RCU
+ * grace periods that free memory, and the last close() of the file once
+ * every call has returned.
  *
  * Checked in every interleaving (spin -a; pan, exhaustive, safety):
  *   P1 process references dropped exactly once (n_proc_drops), the watch
@@ -45,6 +49,9 @@
  *      not succeed after a RELEASE that returned before it started (P3),
  *      and never reports DONE for a handle no WAIT made DONE (a NULL
  *      ->watch left by the free of a released handle).
+ *  P10 every handle linked when the exit is recorded is delivered once the
+ *      exit path and the work item it queued (if any) have run: none is
+ *      left on the watch's list (checked by the proctype delivered()).
  *
  * Seeded bugs (make model requires each to fail, with a trail):
  *   BUG_CHECK_THEN_INC   ph_handle_get() checks RELEASED, then takes its
@@ -68,6 +75,9 @@
  *                        handle freed under the peek).
  *   BUG_PEEK_AFTER_UNLOCK INFO reads the handle's record after
  *                        rcu_read_unlock() (fails P2: freed memory).
+ *   BUG_NO_REST          the exit path delivers its batch and never
+ *                        queues the work item for the handles left
+ *                        (fails P10).
  *
  * Granularity: each Promela step is one atomic access of the code, or one
  * whole critical section of a spinlock whose body reads at most one
@@ -75,8 +85,10 @@
  * way, so reading them inside or just outside is the same); such locks
  * (the watch's, ev_lock, the wait queues') are therefore not variables.
  * Not modelled: memory ordering (spin is sequentially consistent; the
- * barriers named in the code are what give the kernel that), a second
- * watch for the same process (a dying watch replaced in the hash), ids
+ * barriers named in the code are what give the kernel that), lock order
+ * and interrupts (watch.c states the order; lockdep checks it), the order
+ * of events of several processes in one table (one process here), a
+ * second watch for the same process (a dying watch replaced in the hash), ids
  * and the xarray beyond "in the table or not", signals other than a
  * timeout, the timed-WAIT memo (wait.c), fdinfo, pid namespaces.
  */
@@ -88,6 +100,7 @@
 #define NOPS	1	/* calls per thread */
 #endif
 #define NH	2	/* handle 0 exists at start; 1 may be acquired */
+#define BATCH	1	/* handles the exit path delivers (PH_DELIVER_BATCH) */
 
 /* ---- the handles (struct ph_handle), indexed by handle ---- */
 byte h_ref[NH];			/* kref: the table's + one per call */
@@ -119,6 +132,8 @@ bool w_on_wq = true;		/* ->wqe is on pid->wait_pidfd */
 bool wq_locked;			/* pid->wait_pidfd.lock, held by the exit path */
 bool w_dead;			/* its refcount hit zero, teardown ran */
 bool w_mem_freed;		/* its RCU callback freed the memory */
+bool exit_done;			/* the exit path's callback has returned */
+byte n_work;			/* delivery work items queued, not finished */
 
 /* ---- the table (struct ph_table) ---- */
 byte actors_done;		/* calls finished: the file can be closed */
@@ -238,22 +253,34 @@ proctype deliver_work()
 		:: i < NH && !h_on_watch[i] -> i++
 		:: i == NH -> break
 		od;
-		i = 0
+		i = 0;
+		n_work--
 	}
 	watch_put()
+}
+
+/* P10: once the exit path and its work item ran, nobody is left undelivered. */
+proctype delivered()
+{
+	atomic {
+		exit_done && n_work == 0 ->
+		assert(!h_on_watch[0] && !h_on_watch[1])
+	}
 }
 
 /*
  * The process exits: do_notify_pidfd() takes pid->wait_pidfd's lock and
  * runs ph_watch_wake(): if the exit is not recorded, record it
  * (ph_watch_record_exit(): cmpxchg 0 -> RECORDING, the sequence number,
- * then RECORDED), wake the WAITs on ->waiters, and queue the delivery
- * work with a reference (refcount_inc_not_zero(), queue_work()).
+ * then RECORDED), wake the WAITs on ->waiters, deliver the first BATCH
+ * handles on the list under the watch's lock (ph_watch_deliver_batch()),
+ * and only if handles are left queue the delivery work with a reference
+ * (refcount_inc_not_zero(), queue_work()).
  */
 proctype process_exit()
 {
-	byte a;
-	bool go;
+	byte a, n;
+	bool go, more;
 
 	atomic {
 		if
@@ -278,15 +305,29 @@ proctype process_exit()
 			od;
 			a = 0
 		}
+		atomic {		/* ph_watch_deliver_batch() */
+			assert(!w_mem_freed);
+			do
+			:: a < NH && n < BATCH && h_on_watch[a] ->
+				watch_deliver(a); n++; a++
+			:: a < NH && (n == BATCH || !h_on_watch[a]) ->
+				more = more || h_on_watch[a]; a++
+			:: a == NH -> break
+			od;
+			a = 0; n = 0
+		}
 		atomic {
 			if
-			:: w_ref > 0 -> w_ref++; run deliver_work()
-			:: else		/* nobody holds it: nobody to tell */
+#ifndef BUG_NO_REST
+			:: more && w_ref > 0 -> w_ref++; n_work++; run deliver_work()
+#endif
+			:: else		/* nobody left, or nobody holds it */
 			fi;
-			wq_locked = false; go = false
+			wq_locked = false; go = false; more = false
 		}
 	:: else
-	fi
+	fi;
+	exit_done = true
 }
 
 /* ---------------- the handle: module/handle.c ---------------- */
@@ -816,6 +857,7 @@ init {
 		:: else -> break
 		od;
 		run process_exit();
+		run delivered();
 		run file_close()
 	}
 	/* P7: once everything has run, everything is freed. */

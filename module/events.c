@@ -5,7 +5,11 @@
  * record lives in the handle (ph_handle.node, .status, .seq), so queuing
  * an event allocates nothing and an exit is never lost to memory pressure.
  *
- * Protocol (all under ph_table.ev_lock):
+ * Protocol (all under ph_table.ev_lock, which is taken with interrupts
+ * off: an exit's first deliveries run in the exit path, under
+ * tasklist_lock and the pidfd wait queue's lock, watch.c says why and in
+ * which lock order; nothing under ev_lock sleeps or takes another lock
+ * but a wait queue's):
  *  - ph_events_queue() links a delivered handle, unless it was released,
  *    and sets PH_HF_ON_EVENTS.  The queue is kept in exit order
  *    (ph_watch.seq, assigned when the kernel reported the exit): exits are
@@ -79,9 +83,16 @@ bool ph_events_want(struct ph_table *t, u32 type)
 	       (READ_ONCE(t->ev_mask) & type);
 }
 
+/*
+ * Wake readers and pollers, if any: the full barrier of wq_has_sleeper()
+ * orders the queued record before the look at the wait queue; it pairs
+ * with the one after poll_wait() in ph_events_poll() and with
+ * prepare_to_wait_event()'s in read().
+ */
 static void ph_events_wake(struct ph_table *t)
 {
-	wake_up_interruptible_poll(&t->wq, EPOLLIN | EPOLLRDNORM);
+	if (wq_has_sleeper(&t->wq))
+		wake_up_interruptible_poll(&t->wq, EPOLLIN | EPOLLRDNORM);
 }
 
 /**
@@ -89,14 +100,16 @@ static void ph_events_wake(struct ph_table *t)
  * @t: the table
  * @e: the record, filled in but for its place; the queue owns it now
  *
- * Any context (ev_lock is never taken in interrupts).
+ * Any context.
  */
 void ph_events_queue_tev(struct ph_table *t, struct ph_tev *e)
 {
-	spin_lock(&t->ev_lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&t->ev_lock, flags);
 	e->seq = ph_event_seq_next();
 	list_add_tail(&e->node, &t->tevents);
-	spin_unlock(&t->ev_lock);
+	spin_unlock_irqrestore(&t->ev_lock, flags);
 	ph_events_wake(t);
 }
 
@@ -115,10 +128,11 @@ void ph_events_lost(struct ph_table *t, u64 handle, struct pid *pid,
 		    struct pid *child)
 {
 	struct ph_tev *e = &t->lost;
+	unsigned long flags;
 
 	if (READ_ONCE(t->ev_format) != PH_EVENTS_V2)
 		return;
-	spin_lock(&t->ev_lock);
+	spin_lock_irqsave(&t->ev_lock, flags);
 	if (!t->lost_queued) {
 		e->type = PH_EVENT_FORK;
 		e->flags = PH_EVENT_F_TRACK_LOST;
@@ -131,7 +145,7 @@ void ph_events_lost(struct ph_table *t, u64 handle, struct pid *pid,
 		list_add_tail(&e->node, &t->tevents);
 		t->lost_queued = true;
 	}
-	spin_unlock(&t->ev_lock);
+	spin_unlock_irqrestore(&t->ev_lock, flags);
 	ph_events_wake(t);
 }
 
@@ -187,7 +201,8 @@ static void ph_events_unlink(struct ph_table *t, struct ph_handle *h)
 
 /**
  * ph_events_queue() - Queue the exit event of a handle.
- * @h: the handle, just taken off its watch's list (under its lock)
+ * @h: the handle, just taken off its watch's list (under its lock, so
+ *	with interrupts off)
  * @status: the wait status of its process
  * @seq: the exit's place in the exit order
  *
@@ -202,6 +217,7 @@ void ph_events_queue(struct ph_handle *h, int status, u32 seq)
 	/* A released handle's table may be gone (its last close): no event. */
 	if (atomic_read(&h->flags) & PH_HF_RELEASED)
 		return;
+	lockdep_assert_irqs_disabled();
 	spin_lock(&t->ev_lock);
 	if (!(atomic_read(&h->flags) & PH_HF_RELEASED)) {
 		list_add(&h->node, ph_events_pos(t, seq));
@@ -219,10 +235,10 @@ void ph_events_queue(struct ph_handle *h, int status, u32 seq)
  */
 void ph_events_remove(struct ph_table *t, struct ph_handle *h)
 {
-	spin_lock(&t->ev_lock);
+	spin_lock_irq(&t->ev_lock);
 	if (atomic_read(&h->flags) & PH_HF_ON_EVENTS)
 		ph_events_unlink(t, h);
-	spin_unlock(&t->ev_lock);
+	spin_unlock_irq(&t->ev_lock);
 }
 
 /**
@@ -289,7 +305,7 @@ int ph_events_take(struct ph_table *t, struct ph_ev_item *it, int n,
 	struct ph_tev *e;
 	int i = 0;
 
-	spin_lock(&t->ev_lock);
+	spin_lock_irq(&t->ev_lock);
 	while (i < n) {
 		h = list_first_entry_or_null(&t->events, struct ph_handle, node);
 		e = list_first_entry_or_null(&t->tevents, struct ph_tev, node);
@@ -310,7 +326,7 @@ int ph_events_take(struct ph_table *t, struct ph_ev_item *it, int n,
 		it[i].e = NULL;
 		it[i++].h = h;
 	}
-	spin_unlock(&t->ev_lock);
+	spin_unlock_irq(&t->ev_lock);
 	return i;
 }
 
@@ -330,7 +346,7 @@ void ph_events_untake(struct ph_table *t, struct ph_ev_item *it, int n,
 	struct ph_tev *e;
 	int i;
 
-	spin_lock(&t->ev_lock);
+	spin_lock_irq(&t->ev_lock);
 	for (i = n - 1; i >= 0; i--) {
 		e = it[i].e;
 		if (e == lost && t->lost_queued) {
@@ -346,7 +362,7 @@ void ph_events_untake(struct ph_table *t, struct ph_ev_item *it, int n,
 			atomic_or(PH_HF_ON_EVENTS, &it[i].h->flags);
 		}
 	}
-	spin_unlock(&t->ev_lock);
+	spin_unlock_irq(&t->ev_lock);
 }
 
 /**

@@ -45,10 +45,10 @@ int ph_events_set_format(struct ph_table *t, u32 format, u32 mask)
 	if (format == PH_EVENTS_V1 ? mask :
 	    format != PH_EVENTS_V2 || mask & ~PH_EVENT_TYPES)
 		return -EINVAL;
-	spin_lock(&t->ev_lock);
+	spin_lock_irq(&t->ev_lock);
 	WRITE_ONCE(t->ev_format, format);
 	WRITE_ONCE(t->ev_mask, mask);
-	spin_unlock(&t->ev_lock);
+	spin_unlock_irq(&t->ev_lock);
 	return 0;
 }
 
@@ -155,5 +155,7 @@ __poll_t ph_events_poll(struct file *file, poll_table *pt)
 	struct ph_table *t = file->private_data;
 
 	poll_wait(file, &t->wq, pt);
+	/* On the queue, then look: pairs with ph_events_wake()'s barrier. */
+	smp_mb();
 	return ph_events_pending(t) ? EPOLLIN | EPOLLRDNORM : 0;
 }

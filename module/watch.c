@@ -8,25 +8,44 @@
  *
  * The watch queues one entry on pid->wait_pidfd, the queue the kernel wakes
  * (do_notify_pidfd) when it reports the thread-group leader exited.  The
- * entry's callback runs in the exiting process's exit path, under
- * tasklist_lock and the queue's spinlock with interrupts off, so it does a
- * bounded amount of work however many handles name the process: it records
- * the group's wait status and the exit's place in the global exit order
- * (ph_watch.exit, ph_watch.seq) and captures the exit record (record.c:
- * CPU times, peak RSS, the killer), now, so that they survive the reap,
- * wakes the threads blocked in WAIT on the watch's handles, and queues the
- * watch's own work item on an unbound workqueue.
+ * entry's callback, ph_watch_wake(), runs in the exiting process's exit
+ * path, under write_lock_irq(tasklist_lock) and the queue's spinlock with
+ * interrupts off, so it does a bounded amount of work however many handles
+ * name the process: it records the group's wait status and the exit's
+ * place in the global exit order (ph_watch.exit, ph_watch.seq) and
+ * captures the exit record (record.c: CPU times, peak RSS, the killer),
+ * now, so that they survive the reap; wakes the threads blocked in WAIT on
+ * the watch's handles, if any; and delivers the exit to the first
+ * PH_DELIVER_BATCH handles on ph_watch.handles itself.  Only if handles
+ * are left does it queue the watch's own work item, on an unbound
+ * workqueue, which delivers the rest in process context, a batch per hold
+ * of ph_watch.lock.  So the event of a process with few handles (the
+ * common case: one) is readable when its exit is reported, with no
+ * kworker to wake and switch to, and nothing is woken or queued that has
+ * nobody to serve.
  *
- * That work item delivers the exit to each handle on ph_watch.handles, in
- * process context, in batches of PH_DELIVER_BATCH under ph_watch.lock:
- * the handle leaves the list and its event is queued in its table
- * (ph_events_queue(), which keeps each table's events in exit order).
- * Each watch has its own work item, so one process's exit never waits for
- * the delivery of another's, however many handles that one has.  And the
- * state of a handle (INFO, SIGNAL, WAIT) is read from ph_watch.exit, not
- * from the delivery, so a WAIT never waits for a delivery at all: a WAIT
- * that returns a status delivers its own handle, if the work item has not
- * reached it yet, when it drops its process reference (ph_watch_unlink()).
+ * To deliver a handle is: it leaves ph_watch.handles and its event is
+ * queued in its table (ph_events_queue(), which keeps each table's events
+ * in exit order, whoever delivers them and when).  A watch delivers only
+ * its own handles, at most one batch in the exit path, and each watch has
+ * its own work item, so one process's exit never waits for the delivery of
+ * another's, however many handles that one has.  And the state of a handle
+ * (INFO, SIGNAL, WAIT) is read from ph_watch.exit, not from the delivery,
+ * so a WAIT never waits for a delivery at all: a WAIT that returns a
+ * status delivers its own handle, if no delivery has reached it yet, when
+ * it drops its process reference (ph_watch_unlink()).
+ *
+ * Locks.  The exit path holds tasklist_lock (which interrupts may take for
+ * reading: kill_fasync()) and pid->wait_pidfd.lock, and under them takes
+ * ph_watch.lock, then the table's ev_lock, then wait queue locks (the
+ * WAITers', the table's pollers' and, through epoll, an eventpoll's), as
+ * the kernel's own pidfd wake-up does.  Hence: ph_watch.lock and ev_lock
+ * are taken with interrupts off on every path, nothing that holds them
+ * takes tasklist_lock or a wait_pidfd lock (ph_watch_put() takes the
+ * latter only after ph_watch_unlink() let go of ph_watch.lock) or sleeps,
+ * and the order is always ph_watch.lock -> ev_lock -> wait queue locks
+ * (track.c's ph_track.lock may be held when ev_lock is taken, never
+ * under it).
  *
  * Invariants:
  *  - ph_watch.exit goes 0 -> PH_EXIT_RECORDING -> PH_EXIT_RECORDED | status
@@ -39,8 +58,10 @@
  *    recorded, a newly linked handle is delivered at once.
  *  - Each handle is delivered exactly once (or never, if it dropped its
  *    process reference before its process exited).  Every handle linked
- *    when the exit is recorded is delivered: the recorder queues the work
- *    item, holding a reference, while any handle holds the watch.
+ *    when the exit is recorded is delivered: by the recorder (the first
+ *    batch, when the exit path records it) or by the work item, which the
+ *    recorder queues, holding a reference, when handles are left after
+ *    its batch.
  *  - ph_watch.lock is a spinlock held for at most one batch: no WAIT
  *    sleeps on it (PH_WAIT_NOHANG never sleeps).
  *  - The entry leaves the wait queue before the struct pid is put.
@@ -54,8 +75,11 @@
 
 #include "prochandle.h"
 
-/* Handles delivered per hold of ph_watch.lock. */
-#define PH_DELIVER_BATCH	64
+/*
+ * Handles delivered per hold of ph_watch.lock, with interrupts off: by the
+ * exit path itself, then by the work item per batch.
+ */
+#define PH_DELIVER_BATCH	16
 
 static struct rhashtable ph_watches;
 static struct kmem_cache *ph_watch_cache;
@@ -106,22 +130,6 @@ static int ph_watch_record_exit(struct ph_watch *w)
 	return ret;
 }
 
-/* Runs in the exit path: see the comment at the top. */
-static int ph_watch_wake(struct wait_queue_entry *wqe, unsigned int mode,
-			 int sync, void *key)
-{
-	struct ph_watch *w = container_of(wqe, struct ph_watch, wqe);
-
-	if (atomic64_read(&w->exit) || !ph_thread_group_exited(w->pid) ||
-	    ph_watch_record_exit(w) <= 0)
-		return 0;
-	wake_up_all(&w->waiters);
-	/* A watch nobody holds any more has nobody to deliver to. */
-	if (refcount_inc_not_zero(&w->ref))
-		queue_work(ph_deliver_wq, &w->work);
-	return 0;
-}
-
 /* Deliver @w's exit to @h, which leaves @w's list.  Under w->lock. */
 static void ph_watch_deliver(struct ph_watch *w, struct ph_handle *h)
 {
@@ -134,27 +142,58 @@ static void ph_watch_deliver(struct ph_watch *w, struct ph_handle *h)
 		ph_events_queue(h, status, w->seq);
 }
 
-static void ph_watch_deliver_work(struct work_struct *work)
+/*
+ * Deliver @w's exit to the first PH_DELIVER_BATCH handles on its list.
+ * Any context.  Return: true if handles are left.
+ */
+static bool ph_watch_deliver_batch(struct ph_watch *w)
 {
-	struct ph_watch *w = container_of(work, struct ph_watch, work);
 	struct ph_handle *h;
+	unsigned long flags;
 	bool more;
 	int n;
 
-	do {
-		spin_lock(&w->lock);
-		for (n = 0; n < PH_DELIVER_BATCH; n++) {
-			h = list_first_entry_or_null(&w->handles,
-						     struct ph_handle, node);
-			if (!h)
-				break;
-			ph_watch_deliver(w, h);
-		}
-		more = !list_empty(&w->handles);
-		spin_unlock(&w->lock);
+	spin_lock_irqsave(&w->lock, flags);
+	for (n = 0; n < PH_DELIVER_BATCH; n++) {
+		h = list_first_entry_or_null(&w->handles, struct ph_handle, node);
+		if (!h)
+			break;
+		ph_watch_deliver(w, h);
+	}
+	more = !list_empty(&w->handles);
+	spin_unlock_irqrestore(&w->lock, flags);
+	return more;
+}
+
+static void ph_watch_deliver_work(struct work_struct *work)
+{
+	struct ph_watch *w = container_of(work, struct ph_watch, work);
+
+	while (ph_watch_deliver_batch(w))
 		cond_resched();
-	} while (more);
 	ph_watch_put(w);
+}
+
+/* Runs in the exit path: see the comment at the top. */
+static int ph_watch_wake(struct wait_queue_entry *wqe, unsigned int mode,
+			 int sync, void *key)
+{
+	struct ph_watch *w = container_of(wqe, struct ph_watch, wqe);
+
+	if (atomic64_read(&w->exit) || !ph_thread_group_exited(w->pid) ||
+	    ph_watch_record_exit(w) <= 0)
+		return 0;
+	/* Full barrier, then the list: pairs with prepare_to_wait(). */
+	if (wq_has_sleeper(&w->waiters))
+		wake_up_all(&w->waiters);
+	/*
+	 * The first batch now; the work item, only for handles left.  A
+	 * handle on the list holds a reference: the increment cannot fail
+	 * then, and a watch nobody holds has an empty list.
+	 */
+	if (ph_watch_deliver_batch(w) && refcount_inc_not_zero(&w->ref))
+		queue_work(ph_deliver_wq, &w->work);
+	return 0;
 }
 
 static struct ph_watch *ph_watch_create(struct pid *pid)
@@ -307,12 +346,14 @@ struct ph_record *ph_watch_record(struct pid *tgid)
  */
 void ph_watch_link(struct ph_watch *w, struct ph_handle *h)
 {
-	spin_lock(&w->lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&w->lock, flags);
 	list_add_tail(&h->node, &w->handles);
 	atomic_or(PH_HF_ON_WATCH, &h->flags);
 	if (ph_watch_exited(w, NULL))
 		ph_watch_deliver(w, h);
-	spin_unlock(&w->lock);
+	spin_unlock_irqrestore(&w->lock, flags);
 }
 
 /**
@@ -326,10 +367,12 @@ void ph_watch_link(struct ph_watch *w, struct ph_handle *h)
  */
 void ph_watch_unlink(struct ph_watch *w, struct ph_handle *h)
 {
-	spin_lock(&w->lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&w->lock, flags);
 	if (atomic_read(&h->flags) & PH_HF_ON_WATCH)
 		ph_watch_deliver(w, h);
-	spin_unlock(&w->lock);
+	spin_unlock_irqrestore(&w->lock, flags);
 }
 
 /**
