@@ -27,7 +27,7 @@
 #                                   same on every run and host (make bench);
 #                                   fixed random seed, wall clock (2026-01-01
 #                                   at boot) and initramfs bytes, so that two
-#                                   boots run the same instructions
+#                                   boots run the same instructions; nokaslr
 #   PH_BOOT_TIMEOUT       seconds for the guest's init to start (default a
 #                         quarter of --timeout, within 300..600); a guest
 #                         that misses it is booted once more
@@ -132,8 +132,12 @@ kvm) qaccel=(-accel kvm -cpu host -smp 2) ;;
 tcg) qaccel=(-accel "tcg,thread=multi" -cpu max -smp 2) ;;
 # icount excludes multi-threaded TCG, and -smp 2 hangs the boot at
 # "Booting SMP configuration".
+# nokaslr: the kernel at the same addresses whatever the initramfs holds
+# (KASLR's seed hashes its size), so that rebuilding the module moves no
+# figure the module's code does not (bench/README.md, "Two runs").
 icount) qaccel=(-accel tcg -icount "shift=0,sleep=off" -cpu max -smp 1
-	-seed 1 -rtc "base=2026-01-01T00:00:00,clock=vm") ;;
+	-seed 1 -rtc "base=2026-01-01T00:00:00,clock=vm")
+	cmdline="$cmdline nokaslr" ;;
 esac
 if [ "$accel" != kvm ]; then
 	# Emulated CPUs on a busy host can stall long enough to look like RCU
