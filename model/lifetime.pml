@@ -296,38 +296,31 @@ inline track_release()
 }
 
 /*
- * PH_IOC_RELEASE: ph_handle_release().  ph_handle_get() (the table entry
- * and kref_get_unless_zero(), then RELEASED), fetch_or(RELEASED): one
- * winner, which erases, stops tracking, cancels and kills, puts twice.
+ * PH_IOC_RELEASE: ph_handle_release().  ph_table_take(), one walk under
+ * xa_lock: a published handle not yet released gets RELEASED (fetch_or:
+ * one winner) and leaves the table, whose reference passes to the winner;
+ * it stops tracking, cancels and kills, then puts that reference.
  */
 inline ioc_release()
 {
 	atomic {
-		ok = h_in_table && h_ref > 0;
+		ok = h_in_table && !h_released;
 		if
-		:: ok -> h_ref++
-		:: else
+		:: ok ->
+			assert(h_ref > 0);
+			h_released = true;
+			h_in_table = false		/* xas_store(NULL) */
+		:: else				/* EBADF */
 		fi
 	}
 	if
-	:: ok && h_released -> ok = false; handle_put()	/* EBADF */
-	:: else
-	fi;
-	if
 	:: ok ->
 		ok = false;
-		atomic { got = h_released; h_released = true };
-		if
-		:: got -> got = false; handle_put()		/* EBADF */
-		:: else ->
-			h_in_table = false;		/* ph_table_erase() */
-			track_release();
-			life_release();
-			assert(pstate != RUNNING);		/* L3 */
-			rel_done = true;
-			handle_put();		/* ours */
-			handle_put()		/* the table's */
-		fi
+		track_release();
+		life_release();
+		assert(pstate != RUNNING);		/* L3 */
+		rel_done = true;
+		handle_put()		/* the table's */
 	:: else
 	fi
 }

@@ -641,36 +641,38 @@ inline ioc_info(i, me)
 	ok = false; st = 0
 }
 
-/* ph_table_erase() then ph_events_remove(): under their locks. */
+/* The last close: the id leaves the table, then ph_events_remove(). */
 inline table_remove(i)
 {
 	h_in_table[i] = false;
 	atomic { assert(h_released[i]); h_on_events[i] = false }
 }
 
-/* PH_IOC_RELEASE: ph_handle_release() (step 2). */
+/*
+ * PH_IOC_RELEASE: ph_handle_release() (step 2).  ph_table_take(), one walk
+ * under xa_lock: a published handle not yet released gets RELEASED
+ * (fetch_or: one winner) and leaves the table; the table's reference
+ * passes to the caller, which takes none of its own.
+ */
 inline ioc_release(i, me)
 {
-	handle_get(i, me);
+	atomic {
+		ok = h_in_table[i] && !h_released[i];
+		if
+		:: ok ->
+			assert(!h_mem_freed[i]);
+			h_released[i] = true; n_released[i]++;
+			assert(n_released[i] == 1);	/* P4 */
+			h_in_table[i] = false		/* xas_store(NULL) */
+		:: else				/* EBADF */
+		fi
+	}
 	if
 	:: ok ->
 		ok = false;
-		atomic {			/* atomic_fetch_or(RELEASED) */
-			got = h_released[i];
-			if
-			:: !got -> h_released[i] = true; n_released[i]++
-			:: else
-			fi;
-			assert(n_released[i] == 1)	/* P4 */
-		}
-		if
-		:: got -> got = false; handle_put(i)	/* EBADF */
-		:: else ->
-			table_remove(i);
-			handle_put(i);		/* ours */
-			handle_put(i);		/* the table's */
-			rel_returned[i] = true
-		fi
+		atomic { h_on_events[i] = false };	/* ph_events_remove() */
+		handle_put(i);		/* the table's */
+		rel_returned[i] = true
 	:: else
 	fi
 }
