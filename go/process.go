@@ -100,6 +100,9 @@ func (p *Process) Signal(sig os.Signal) error {
 	if !ok {
 		return errors.New("prochandle: unsupported signal type")
 	}
+	if int(s) != int(int32(s)) { // would wrap to another signal
+		return os.NewSyscallError("signal", syscall.EINVAL)
+	}
 	a := phSignal{Handle: p.h.id, Sig: int32(s)}
 	return p.control("signal", iocSignal, unsafe.Pointer(&a))
 }

@@ -185,6 +185,29 @@ func TestKill(t *testing.T) {
 	}
 }
 
+// A signal number beyond 32 bits is refused, not cut to another signal:
+// 1<<32|SIGKILL would otherwise be sent as SIGKILL.
+func TestSignalOutOfRange(t *testing.T) {
+	k := spawn(t)
+	p, err := Find(k.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release()
+	var se *os.SyscallError
+	err = p.Signal(syscall.Signal(1<<32 | int(syscall.SIGKILL)))
+	if !errors.As(err, &se) || se.Err != syscall.EINVAL {
+		t.Errorf("Signal(1<<32|SIGKILL): %v, want EINVAL", err)
+	}
+	if i, err := p.Info(); err != nil || i.State != StateRunning {
+		t.Errorf("after the refused signal: Info %+v, %v", i, err)
+	}
+	k.exit(t, 0)
+	if st, err := p.Wait(); err != nil || st.ExitCode() != 0 {
+		t.Errorf("Wait: %v, %v", st, err)
+	}
+}
+
 func TestSignalExitedIsProcessDone(t *testing.T) {
 	k := spawn(t)
 	p, err := Find(k.pid)
