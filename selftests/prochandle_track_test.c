@@ -722,15 +722,26 @@ TEST_F(ph, track_errors)
  * fewer.  Each fork then fails, or its child is tracked (a FORK record
  * with a child handle) or not (a TRACK_LOST record, counted): never lost
  * silently, and counters consistent.
+ *
+ * The child's handle is made by whichever of parent and child runs its
+ * task work first (fork.c), and only the parent's allocations are
+ * failable here (fail-nth is per thread).  On one CPU the new child does
+ * not run before the parent is back from fork(), so the parent makes the
+ * handle and some n reaches each of its allocations; on two, a child
+ * that won the race made the run see no lost child at all.
  */
 TEST_F_TIMEOUT(ph, track_lost_failslab, 300)
 {
 	long l0 = track_lost();
 	int n, failed = 0;
 	struct ph_failslab f;
+	cpu_set_t one;
 	struct evlog l;
 	__u64 h;
 
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);	/* this test's process only */
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
 	PH_FAILSLAB_START(&f);
 	evlog_init(&l);
 	ASSERT_EQ(0, ioc_set_events(self->fd, PH_EVENTS_V2, PH_EVENT_FORK));
